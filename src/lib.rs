@@ -1,0 +1,13 @@
+//! stella-lsp: checks `.stella.yaml`, the GitOps file of the Stella release orchestrator.
+//!
+//! The crate has three layers, each in its own folder:
+//! - [`core`] is pure: text in, diagnostics out. It knows nothing of LSP, async or I/O
+//!   (the file system is reached only through the [`core::FileSystem`] trait).
+//! - [`lsp`] is the language server: document store, position encodings, the protocol.
+//! - [`cli`] is the command line: `serve`, `check` and `schema`.
+
+pub mod cli;
+pub mod core;
+pub mod files;
+pub mod logging;
+pub mod lsp;

@@ -1,0 +1,1 @@
+//! The language server: document store, position encodings and the protocol.
