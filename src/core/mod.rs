@@ -6,8 +6,14 @@
 //! it found no error, so one mistake never shows up as a cascade of others.
 
 pub mod diagnostic;
+pub mod image;
 pub mod line_index;
+pub mod model;
+pub mod schema;
+pub mod semantic;
 pub mod span;
+pub mod suggest;
+pub mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Related, Severity, Stage};
 pub use line_index::{Encoding, LineCol, LineIndex};
@@ -48,6 +54,60 @@ pub const SCHEMA: &str = include_str!("../../schemas/stella.schema.json");
 
 /// Analyse one `.stella.yaml` text.
 pub fn analyze(text: &str, context: &Context<'_>) -> Analysis {
-    let _ = (text, context);
-    Analysis::default()
+    let mut diagnostics = stages(text, context);
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.span, diagnostic.code));
+    Analysis { diagnostics }
+}
+
+fn stages(text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
+    let parsed = yaml::parse(text);
+    if !parsed.diagnostics.is_empty() {
+        return parsed.diagnostics;
+    }
+
+    let tree = &parsed.tree;
+    if let Some(second) = tree.documents.get(1) {
+        let message = "a `.stella.yaml` holds a single YAML document; remove this document marker and what follows, or move it to its own file";
+        return vec![Diagnostic::new(Code::MultipleDocuments, second.start, message)];
+    }
+
+    let root = tree
+        .documents
+        .first()
+        .and_then(|document| document.root)
+        .filter(|&root| !is_empty_document(tree, root));
+    let value = match root {
+        Some(root) => match yaml::resolve::to_json(
+            tree,
+            root,
+            yaml::resolve::expansion_budget(text.len()),
+            MERGE_KEYS,
+        ) {
+            Ok(value) => value,
+            Err(diagnostic) => return vec![diagnostic],
+        },
+        None => serde_json::Value::Object(serde_json::Map::new()),
+    };
+
+    let schema_diagnostics =
+        schema::diagnostics(&schema::Instance { tree, root, value: &value, text });
+    if !schema_diagnostics.is_empty() {
+        return schema_diagnostics;
+    }
+    drop(value);
+
+    let Some(root) = root else {
+        return Vec::new();
+    };
+    semantic::diagnostics(&model::config(tree, root), context)
+}
+
+const MERGE_KEYS: yaml::resolve::Options = yaml::resolve::Options { merge_keys: true };
+
+/// A document with nothing in it (only comments, or an empty `---`) reads as null.
+fn is_empty_document(tree: &yaml::Tree, root: yaml::NodeId) -> bool {
+    let node = tree.node(root);
+    node.span.is_empty()
+        && node.tag.is_none()
+        && tree.scalar(root).is_some_and(|scalar| scalar.value.is_empty())
 }

@@ -1,0 +1,421 @@
+//! The schema stage: validates the resolved document against `schemas/stella.schema.json`
+//! and puts every error on the exact key or value it concerns.
+//!
+//! The validator is compiled once per process. Placement: an unknown key goes on the key;
+//! a wrong type or value on the value (on the key when there is no value token); a missing
+//! key on the key whose mapping lacks it, or on the `-` of a list item. An error in a value
+//! that was merged in (`<<`) or reached through an alias is reported once, at the written
+//! source, with related information at each place that pulled it in.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::core::diagnostic::{Code, Diagnostic};
+use crate::core::span::Span;
+use crate::core::suggest;
+use crate::core::yaml::resolve::{self, Located, Segment};
+use crate::core::yaml::{NodeId, NodeKind, ScalarStyle, Tree};
+use crate::core::SCHEMA;
+
+/// The parsed schema document.
+pub fn schema() -> &'static Value {
+    static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
+    SCHEMA_VALUE
+        .get_or_init(|| serde_json::from_str(SCHEMA).expect("the embedded schema is valid JSON"))
+}
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::new(schema())
+            .expect("the embedded schema is a valid 2020-12 schema")
+    })
+}
+
+/// The document as validation sees it: the resolved JSON value and the tree it came from.
+pub struct Instance<'a> {
+    pub tree: &'a Tree,
+    /// `None` for an empty document, which is validated as an empty mapping.
+    pub root: Option<NodeId>,
+    pub value: &'a Value,
+    pub text: &'a str,
+}
+
+/// Every schema error of the document, placed and deduplicated, sorted by position.
+pub fn diagnostics(instance: &Instance<'_>) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut missing: Vec<(Vec<Segment>, Vec<String>)> = Vec::new();
+
+    for error in validator().iter_errors(instance.value) {
+        let path = segments(error.instance_path().segments());
+        if let ValidationErrorKind::Required { property } = error.kind() {
+            let property = property.as_str().unwrap_or_default().to_owned();
+            match missing.iter_mut().find(|(seen, _)| *seen == path) {
+                Some((_, properties)) => properties.push(property),
+                None => missing.push((path, vec![property])),
+            }
+            continue;
+        }
+        for diagnostic in placed(instance, &error, &path) {
+            push_unique(&mut diagnostics, diagnostic);
+        }
+    }
+
+    for (path, properties) in missing {
+        push_unique(&mut diagnostics, missing_keys(instance, &path, &properties));
+    }
+
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.span, diagnostic.code));
+    diagnostics
+}
+
+/// Adds `diagnostic`, or folds its related information into an equal one already there.
+fn push_unique(diagnostics: &mut Vec<Diagnostic>, diagnostic: Diagnostic) {
+    let existing = diagnostics.iter_mut().find(|seen| {
+        seen.span == diagnostic.span
+            && seen.code == diagnostic.code
+            && seen.message == diagnostic.message
+    });
+    let Some(existing) = existing else {
+        diagnostics.push(diagnostic);
+        return;
+    };
+    for related in diagnostic.related {
+        if !existing.related.contains(&related) {
+            existing.related.push(related);
+        }
+    }
+}
+
+fn segments<'a>(location: impl Iterator<Item = LocationSegment<'a>>) -> Vec<Segment> {
+    location
+        .map(|segment| match segment {
+            LocationSegment::Property(name) => Segment::Key(name.into_owned()),
+            LocationSegment::Index(index) => Segment::Index(index),
+        })
+        .collect()
+}
+
+fn locate(instance: &Instance<'_>, path: &[Segment]) -> Option<Located> {
+    resolve::locate(instance.tree, instance.root?, path, true)
+}
+
+/// Related information for each `<<` or alias a located value was reached through.
+fn with_via(mut diagnostic: Diagnostic, located: &Located) -> Diagnostic {
+    for &span in &located.via {
+        diagnostic = diagnostic.with_related(span, "the value comes in here");
+    }
+    diagnostic
+}
+
+fn placed(
+    instance: &Instance<'_>,
+    error: &ValidationError<'_>,
+    path: &[Segment],
+) -> Vec<Diagnostic> {
+    let tree = instance.tree;
+    let name = display_name(path);
+
+    if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+        let allowed = allowed_keys(path);
+        return unexpected
+            .iter()
+            .map(|key| {
+                let mut key_path = path.to_vec();
+                key_path.push(Segment::Key(key.clone()));
+                let located = locate(instance, &key_path);
+                let span = located
+                    .as_ref()
+                    .and_then(|located| located.key)
+                    .map_or(Span::empty(0), |key| tree.node(key).span);
+                let message = match suggest::closest(key, allowed.iter().map(String::as_str)) {
+                    Some(suggestion) => {
+                        format!("unknown property `{key}` (did you mean `{suggestion}`?)")
+                    }
+                    None => {
+                        format!("unknown property `{key}`; expected one of: {}", allowed.join(", "))
+                    }
+                };
+                let diagnostic = Diagnostic::new(Code::UnknownKey, span, message);
+                match &located {
+                    Some(located) => with_via(diagnostic, located),
+                    None => diagnostic,
+                }
+            })
+            .collect();
+    }
+
+    if let ValidationErrorKind::PropertyNames { error: inner } = error.kind() {
+        let key = inner.instance().as_str().unwrap_or_default().to_owned();
+        let mut key_path = path.to_vec();
+        key_path.push(Segment::Key(key.clone()));
+        let span = locate(instance, &key_path)
+            .and_then(|located| located.key)
+            .map_or(Span::empty(0), |key| tree.node(key).span);
+        let message = if key.is_empty() {
+            format!("{name} has an empty key")
+        } else {
+            format!("{name} has an invalid key `{key}`")
+        };
+        return vec![Diagnostic::new(Code::InvalidValue, span, message)];
+    }
+
+    let Some(located) = locate(instance, path) else {
+        return vec![Diagnostic::new(
+            Code::InvalidValue,
+            Span::empty(0),
+            lower_first(&error.to_string()),
+        )];
+    };
+    let node = tree.node(located.node);
+    let written = tree.node(located.written);
+    let no_token = written.span.is_empty() && located.via.is_empty();
+    let key_span = located.key.map(|key| tree.node(key).span);
+    let value_span = match key_span {
+        Some(key_span) if no_token => key_span,
+        _ => node.span,
+    };
+    let source = &instance.text[node.span.range()];
+
+    let (code, message) = match error.kind() {
+        ValidationErrorKind::Type { kind } => (
+            Code::WrongType,
+            type_message(instance, &located, &name, expected_type(kind), no_token),
+        ),
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|options| {
+                    options.iter().map(|option| format!("`{}`", plain(option))).collect()
+                })
+                .unwrap_or_default();
+            (
+                Code::InvalidValue,
+                format!("{name} must be one of {}; got `{source}`", options.join(", ")),
+            )
+        }
+        ValidationErrorKind::Pattern { pattern } => (
+            Code::InvalidValue,
+            format!(
+                "{name} `{}` does not match the required pattern `{pattern}`",
+                plain(error.instance())
+            ),
+        ),
+        ValidationErrorKind::MinLength { limit: 1 } => {
+            (Code::InvalidValue, format!("{name} must not be empty"))
+        }
+        ValidationErrorKind::MinLength { limit } => {
+            (Code::InvalidValue, format!("{name} must be at least {limit} characters long"))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            (Code::InvalidValue, format!("{name} must be at most {limit} characters long"))
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            let items = if *limit == 1 { "item" } else { "items" };
+            (Code::InvalidValue, format!("{name} needs at least {limit} {items}"))
+        }
+        ValidationErrorKind::MinProperties { limit } => {
+            let entries = if *limit == 1 { "entry" } else { "entries" };
+            (Code::InvalidValue, format!("{name} needs at least {limit} {entries}"))
+        }
+        _ => (Code::InvalidValue, format!("{name}: {}", lower_first(&error.to_string()))),
+    };
+
+    // Collection-level errors read best on the key that names the collection.
+    let span = match (&node.kind, key_span) {
+        (NodeKind::Mapping(_) | NodeKind::Sequence(_), Some(key_span))
+            if code == Code::InvalidValue =>
+        {
+            key_span
+        }
+        _ => value_span,
+    };
+    vec![with_via(Diagnostic::new(code, span, message), &located)]
+}
+
+fn type_message(
+    instance: &Instance<'_>,
+    located: &Located,
+    name: &str,
+    expected: &str,
+    no_token: bool,
+) -> String {
+    let tree = instance.tree;
+    let node = tree.node(located.node);
+    let source = &instance.text[node.span.range()];
+
+    let NodeKind::Scalar(scalar) = &node.kind else {
+        let actual = if matches!(node.kind, NodeKind::Mapping(_)) { "a mapping" } else { "a list" };
+        return format!("{name} must be {expected}, got {actual}");
+    };
+
+    if no_token {
+        return format!("{name} has no value (null); give {expected} or remove the key");
+    }
+    let value = resolve::scalar_value(scalar, node.tag.as_deref());
+    if value.is_null() {
+        return format!("{name} must be {expected}; `{source}` is null");
+    }
+    if expected == "a boolean" && scalar.style == ScalarStyle::Plain {
+        if let Some(meant) = yaml11_bool(&scalar.value) {
+            return format!(
+                "expected boolean, got the string `{source}` (YAML 1.2 reads `{source}` as text; write `{meant}`)"
+            );
+        }
+    }
+    let actual = match value {
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        _ => "a value",
+    };
+    format!("{name} must be {expected}, got {actual} `{source}`")
+}
+
+/// What a YAML 1.1 reader would have made of a plain word that YAML 1.2 reads as text.
+pub fn yaml11_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "on" => Some(true),
+        "n" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn expected_type(kind: &TypeKind) -> &'static str {
+    let json_type = match kind {
+        TypeKind::Single(json_type) => *json_type,
+        TypeKind::Multiple(types) => match types.iter().next() {
+            Some(json_type) => json_type,
+            None => return "a value",
+        },
+    };
+    match json_type {
+        jsonschema::JsonType::Array => "a list",
+        jsonschema::JsonType::Boolean => "a boolean",
+        jsonschema::JsonType::Integer => "an integer",
+        jsonschema::JsonType::Null => "null",
+        jsonschema::JsonType::Number => "a number",
+        jsonschema::JsonType::Object => "a mapping",
+        jsonschema::JsonType::String => "a string",
+    }
+}
+
+/// One diagnostic for all the required keys a mapping lacks.
+fn missing_keys(instance: &Instance<'_>, path: &[Segment], properties: &[String]) -> Diagnostic {
+    let listed = properties.iter().map(|property| format!("`{property}`")).collect::<Vec<_>>();
+    let what = if properties.len() == 1 {
+        format!("missing required property {}", listed[0])
+    } else {
+        format!("missing required properties: {}", properties.join(", "))
+    };
+
+    let located = locate(instance, path);
+    let Some(located) = located.filter(|_| !path.is_empty()) else {
+        // The whole file: say it where the document starts.
+        let start = instance.root.map_or(0, |root| instance.tree.node(root).span.start);
+        return Diagnostic::new(Code::MissingKey, Span::empty(start), what);
+    };
+
+    let span = match located.key {
+        Some(key) => instance.tree.node(key).span,
+        None => item_marker(instance.text, instance.tree.node(located.written).span),
+    };
+    let message = match (located.key, definition_noun(path)) {
+        (Some(_), _) => format!("{} is {what}", display_name(path)),
+        (None, Some(noun)) => format!("{noun} is {what}"),
+        (None, None) => format!("{} is {what}", display_name(path)),
+    };
+    with_via(Diagnostic::new(Code::MissingKey, span, message), &located)
+}
+
+/// The `-` that starts a block list item, or the first character of a flow item.
+fn item_marker(text: &str, item: Span) -> Span {
+    let before = &text[..item.start];
+    let trimmed = before.trim_end_matches([' ', '\t']);
+    if trimmed.ends_with('-') {
+        return Span::new(trimmed.len() - 1, trimmed.len());
+    }
+    let end = text[item.start..].chars().next().map_or(item.start, |c| item.start + c.len_utf8());
+    Span::new(item.start, end)
+}
+
+/// How a message names the value at `path`: `` `image` ``, `` `components[2]` ``.
+fn display_name(path: &[Segment]) -> String {
+    match path.last() {
+        None => "the file".to_owned(),
+        Some(Segment::Key(key)) => format!("`{key}`"),
+        Some(Segment::Index(index)) => match path.iter().rev().nth(1) {
+            Some(Segment::Key(key)) => format!("`{key}[{index}]`"),
+            _ => format!("item {index}"),
+        },
+    }
+}
+
+/// The noun for a list item, from the definition the schema gives it.
+fn definition_noun(path: &[Segment]) -> Option<&'static str> {
+    match (path.iter().rev().nth(1), path.last()) {
+        (Some(Segment::Key(list)), Some(Segment::Index(_))) => match list.as_str() {
+            "components" => Some("component"),
+            "environments" => Some("environment"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The keys the schema allows for the mapping at `path`.
+pub fn allowed_keys(path: &[Segment]) -> Vec<String> {
+    let Some(subschema) = subschema(path) else {
+        return Vec::new();
+    };
+    subschema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The part of the schema that describes the value at `path`, following local `$ref`s.
+pub fn subschema(path: &[Segment]) -> Option<&'static Value> {
+    let mut current = dereference(schema());
+    for segment in path {
+        let next = match segment {
+            Segment::Key(key) => current
+                .get("properties")
+                .and_then(|properties| properties.get(key))
+                .or_else(|| current.get("additionalProperties").filter(|value| value.is_object())),
+            Segment::Index(_) => current.get("items"),
+        }?;
+        current = dereference(next);
+    }
+    Some(current)
+}
+
+fn dereference(value: &'static Value) -> &'static Value {
+    let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+        return value;
+    };
+    let Some(pointer) = reference.strip_prefix('#') else {
+        return value;
+    };
+    schema().pointer(pointer).unwrap_or(value)
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_lowercase().chain(characters).collect(),
+        None => String::new(),
+    }
+}
