@@ -108,6 +108,6 @@ const MERGE_KEYS: yaml::resolve::Options = yaml::resolve::Options { merge_keys: 
 fn is_empty_document(tree: &yaml::Tree, root: yaml::NodeId) -> bool {
     let node = tree.node(root);
     node.span.is_empty()
-        && node.tag.is_none()
+        && tree.tag(root).is_none()
         && tree.scalar(root).is_some_and(|scalar| scalar.value.is_empty())
 }

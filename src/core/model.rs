@@ -125,7 +125,7 @@ impl<'a> Reader<'a> {
         let NodeKind::Scalar(scalar) = &node.kind else {
             return None;
         };
-        match resolve::scalar_value(scalar, node.tag.as_deref()) {
+        match resolve::scalar_value(scalar, self.tree.tag(target)) {
             serde_json::Value::String(value) => Some(Spanned { value, span: node.span }),
             _ => None,
         }
@@ -137,7 +137,7 @@ impl<'a> Reader<'a> {
         let NodeKind::Scalar(scalar) = &node.kind else {
             return None;
         };
-        resolve::scalar_value(scalar, node.tag.as_deref())
+        resolve::scalar_value(scalar, self.tree.tag(target))
             .as_bool()
             .map(|value| Spanned { value, span: node.span })
     }

@@ -256,7 +256,7 @@ fn type_message(
     if no_token {
         return format!("{name} has no value (null); give {expected} or remove the key");
     }
-    let value = resolve::scalar_value(scalar, node.tag.as_deref());
+    let value = resolve::scalar_value(scalar, tree.tag(located.node));
     if value.is_null() {
         return format!("{name} must be {expected}; `{source}` is null");
     }

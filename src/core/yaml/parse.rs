@@ -73,16 +73,16 @@ struct Builder<'t> {
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str) -> Builder<'t> {
-        Builder {
-            text,
-            tree: Tree::default(),
-            stack: Vec::new(),
-            anchors: HashMap::new(),
-            diagnostics: Vec::new(),
-        }
+        // Block YAML has about two nodes a line (a key and its value); room for three saves
+        // the growing, which would briefly hold the old and the new vector at once.
+        let lines = text.bytes().filter(|&byte| byte == b'\n').count();
+        let mut tree = Tree::default();
+        tree.nodes.reserve(lines * 3 + 16);
+        Builder { text, tree, stack: Vec::new(), anchors: HashMap::new(), diagnostics: Vec::new() }
     }
 
-    fn finish(self) -> Parsed {
+    fn finish(mut self) -> Parsed {
+        self.tree.nodes.shrink_to_fit();
         Parsed { tree: self.tree, diagnostics: self.diagnostics }
     }
 
@@ -169,8 +169,10 @@ impl<'t> Builder<'t> {
 
     fn push(&mut self, span: Span, kind: NodeKind, tag: Option<Cow<'_, Tag>>) -> NodeId {
         let id = NodeId(u32::try_from(self.tree.nodes.len()).unwrap_or(u32::MAX));
-        let tag = tag.map(|tag| format!("{}{}", tag.handle, tag.suffix).into_boxed_str());
-        self.tree.nodes.push(Node { span, kind, tag });
+        if let Some(tag) = tag {
+            self.tree.tags.insert(id, format!("{}{}", tag.handle, tag.suffix).into_boxed_str());
+        }
+        self.tree.nodes.push(Node { span, kind });
         id
     }
 

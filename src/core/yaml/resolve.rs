@@ -70,7 +70,7 @@ impl Expander<'_> {
         }
 
         match &node.kind {
-            NodeKind::Scalar(scalar) => Ok(scalar_value(scalar, node.tag.as_deref())),
+            NodeKind::Scalar(scalar) => Ok(scalar_value(scalar, self.tree.tag(id))),
             NodeKind::Alias(target) => self.alias(node.span, *target, depth),
             NodeKind::Sequence(items) => {
                 self.open.push(id);

@@ -1,5 +1,7 @@
 //! The spanned YAML tree: an arena of nodes, each with the byte span it was written at.
 
+use std::collections::HashMap;
+
 use crate::core::span::Span;
 
 /// An index into [`Tree::nodes`].
@@ -41,8 +43,6 @@ pub enum NodeKind {
 pub struct Node {
     pub span: Span,
     pub kind: NodeKind,
-    /// A tag written on the node, in full form (`tag:yaml.org,2002:str`, `!local`).
-    pub tag: Option<Box<str>>,
 }
 
 /// One YAML document of the stream.
@@ -58,11 +58,18 @@ pub struct Document {
 pub struct Tree {
     pub nodes: Vec<Node>,
     pub documents: Vec<Document>,
+    /// Tags written on nodes, in full form (`tag:yaml.org,2002:str`, `!local`). Kept aside
+    /// because few nodes have one.
+    pub tags: HashMap<NodeId, Box<str>>,
 }
 
 impl Tree {
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.0 as usize]
+    }
+
+    pub fn tag(&self, id: NodeId) -> Option<&str> {
+        self.tags.get(&id).map(|tag| &**tag)
     }
 
     /// Follows aliases to the node they name.
@@ -91,7 +98,7 @@ impl Tree {
         let Some(scalar) = self.scalar(key) else {
             return false;
         };
-        let tag = self.node(key).tag.as_deref();
+        let tag = self.tag(key);
         &*scalar.value == "<<"
             && ((scalar.style == ScalarStyle::Plain && tag.is_none())
                 || tag == Some("tag:yaml.org,2002:merge"))
