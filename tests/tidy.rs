@@ -52,17 +52,27 @@ fn no_trailing_white_space_and_no_ignored_tests() {
 
 /// The rules table of the README, as the code defines the rules.
 fn rules_table() -> String {
-    let mut table = String::from("| code | stage | severity | what it reports |\n| --- | --- | --- | --- |\n");
+    let mut table =
+        String::from("| code | stage | severity | what it reports |\n| --- | --- | --- | --- |\n");
     for code in Code::ALL {
         let stage = format!("{:?}", code.stage()).to_lowercase();
-        table.push_str(&format!("| `{}` | {stage} | {} | {} |\n", code.as_str(), code.severity(), code.summary()));
+        table.push_str(&format!(
+            "| `{}` | {stage} | {} | {} |\n",
+            code.as_str(),
+            code.severity(),
+            code.summary()
+        ));
     }
     table
 }
 
 #[test]
 fn readme_rules_table_matches_the_code() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let table = rules_table();
-    assert!(readme.contains(&table), "the README's rules table is out of date; it should read:\n{table}");
+    assert!(
+        readme.contains(&table),
+        "the README's rules table is out of date; it should read:\n{table}"
+    );
 }
