@@ -48,7 +48,7 @@ async fn diagnostics_of(text: &str, utf8: bool) -> Vec<Value> {
 }
 
 /// Asserts exactly one duplicate-key Error at `at` with related information at `first`.
-fn assert_duplicate(diagnostics: &[Value], key: &str, at: Value, first: Value) {
+fn assert_duplicate(diagnostics: &[Value], key: &str, at: &Value, first: &Value) {
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     let mut diagnostic = diagnostics[0].clone();
     let related_message = diagnostic["relatedInformation"][0]["message"].take();
@@ -71,7 +71,7 @@ fn assert_duplicate(diagnostics: &[Value], key: &str, at: Value, first: Value) {
 async fn b01_2_the_duplicate_key_itself_is_marked() {
     let diagnostics = diagnostics_of(DUPLICATE_IMAGE, false).await;
 
-    assert_duplicate(&diagnostics, "image", range((7, 4), (7, 9)), range((6, 4), (6, 9)));
+    assert_duplicate(&diagnostics, "image", &range((7, 4), (7, 9)), &range((6, 4), (6, 9)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,7 +81,7 @@ async fn b02_crlf_and_lone_cr_line_breaks() {
 
         let diagnostics = diagnostics_of(&text, false).await;
 
-        assert_duplicate(&diagnostics, "image", range((7, 4), (7, 9)), range((6, 4), (6, 9)));
+        assert_duplicate(&diagnostics, "image", &range((7, 4), (7, 9)), &range((6, 4), (6, 9)));
     }
 }
 
@@ -89,14 +89,14 @@ async fn b02_crlf_and_lone_cr_line_breaks() {
 async fn b03_utf16_columns_after_astral_characters() {
     let diagnostics = diagnostics_of(&flow_mapping_with_astral_characters(), false).await;
 
-    assert_duplicate(&diagnostics, "name", range((5, 89), (5, 93)), range((5, 5), (5, 9)));
+    assert_duplicate(&diagnostics, "name", &range((5, 89), (5, 93)), &range((5, 5), (5, 9)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b03_utf8_columns_when_negotiated() {
     let diagnostics = diagnostics_of(&flow_mapping_with_astral_characters(), true).await;
 
-    assert_duplicate(&diagnostics, "name", range((5, 92), (5, 96)), range((5, 5), (5, 9)));
+    assert_duplicate(&diagnostics, "name", &range((5, 92), (5, 96)), &range((5, 5), (5, 9)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,8 +107,8 @@ async fn b04_1_columns_count_a_bom_when_the_client_sends_one() {
     let with_bom = diagnostics_of(&format!("\u{FEFF}{line_0}{COMP}"), false).await;
     let without_bom = diagnostics_of(&format!("{line_0}{COMP}"), false).await;
 
-    assert_duplicate(&with_bom, "name", range((0, 72), (0, 76)), range((0, 11), (0, 15)));
-    assert_duplicate(&without_bom, "name", range((0, 71), (0, 75)), range((0, 10), (0, 14)));
+    assert_duplicate(&with_bom, "name", &range((0, 72), (0, 76)), &range((0, 11), (0, 15)));
+    assert_duplicate(&without_bom, "name", &range((0, 71), (0, 75)), &range((0, 10), (0, 14)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,8 +124,8 @@ async fn b13_1_open_publishes_the_error_and_close_clears_it() {
     assert_duplicate(
         opened["diagnostics"].as_array().unwrap(),
         "image",
-        range((7, 4), (7, 9)),
-        range((6, 4), (6, 9)),
+        &range((7, 4), (7, 9)),
+        &range((6, 4), (6, 9)),
     );
     assert_eq!(closed, json!({"uri": URI, "diagnostics": []}));
     client.shutdown().await;

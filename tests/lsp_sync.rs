@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -61,6 +62,18 @@ async fn initialize_picks_utf16_when_the_client_offers_nothing() {
 
     assert_eq!(result["capabilities"], capabilities("utf-16"));
     client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_exits_after_shutdown_and_exit() {
+    let mut client = TestClient::binary();
+    client.initialize().await;
+    client.did_open(URI, 1, REL_COMP);
+    client.published(URI, Some(1)).await;
+
+    client.shutdown().await;
+
+    assert_eq!(client.exit_code().await, Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,7 +279,9 @@ async fn code_lens_is_answered_while_a_big_document_is_analysed() {
     client.initialize().await;
     let mut big = REL_COMP.to_owned();
     for index in 1..2000 {
-        big.push_str(&format!("  - name: c{index}\n    image: registry.example/c{index}\n    dockerfile: Dockerfile\n    build_context: .\n"));
+        let _ = write!(
+            big,"  - name: c{index}\n    image: registry.example/c{index}\n    dockerfile: Dockerfile\n    build_context: .\n"
+        );
     }
 
     client.did_open(URI, 1, &big);

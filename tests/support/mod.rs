@@ -5,6 +5,7 @@
 //! A reader task answers every server-to-client request with `null` and queues everything
 //! else. Every wait has a timeout, so no test hangs.
 #![allow(dead_code, reason = "each test file uses a different part of the harness")]
+#![allow(clippy::needless_pass_by_value, reason = "`json!` arguments read better by value")]
 
 use std::collections::VecDeque;
 use std::process::Stdio;
@@ -39,7 +40,8 @@ pub struct TestClient {
     /// Messages read but not yet consumed by a wait.
     buffered: VecDeque<Value>,
     next_id: i64,
-    _child: Option<tokio::process::Child>,
+    /// The server process, when testing the binary; killed when the client is dropped.
+    child: Option<tokio::process::Child>,
 }
 
 impl TestClient {
@@ -57,7 +59,7 @@ impl TestClient {
         let stdout = child.stdout.take().unwrap();
 
         let mut client = TestClient::over(stdout, stdin);
-        client._child = Some(child);
+        client.child = Some(child);
         client
     }
 
@@ -85,7 +87,7 @@ impl TestClient {
         tokio::spawn(write_loop(writer, outgoing_rx));
         tokio::spawn(read_loop(reader, incoming_tx, outgoing.clone()));
 
-        TestClient { outgoing, incoming, buffered: VecDeque::new(), next_id: 0, _child: None }
+        TestClient { outgoing, incoming, buffered: VecDeque::new(), next_id: 0, child: None }
     }
 
     pub fn notify(&self, method: &str, params: Value) {
@@ -220,16 +222,24 @@ impl TestClient {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let message = match timeout(remaining, self.incoming.recv()).await {
-                Ok(Some(message)) => message,
-                Ok(None) => panic!("the server closed the connection while waiting for {what}"),
-                Err(_) => panic!("timed out waiting for {what}; unconsumed: {:?}", self.buffered),
+            let received = timeout(remaining, self.incoming.recv()).await.unwrap_or_else(|_| {
+                panic!("timed out waiting for {what}; unconsumed: {:?}", self.buffered)
+            });
+            let Some(message) = received else {
+                panic!("the server closed the connection while waiting for {what}");
             };
             if matches(&message) {
                 return message;
             }
             self.buffered.push_back(message);
         }
+    }
+
+    /// Waits for the server process to end and returns its exit code.
+    pub async fn exit_code(&mut self) -> Option<i32> {
+        let child = self.child.as_mut().expect("only the binary exits");
+        let status = timeout(TIMEOUT, child.wait()).await.expect("the server exits in time");
+        status.unwrap().code()
     }
 
     /// `shutdown` then `exit`.
