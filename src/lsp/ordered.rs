@@ -156,3 +156,102 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use serde_json::json;
+    use tower_lsp_server::jsonrpc::ErrorCode;
+
+    use super::*;
+    use crate::lsp::analysis;
+
+    /// Answers `test/slow` never and everything else at once with `null`.
+    struct Stub;
+
+    impl Service<Request> for Stub {
+        type Response = Option<Response>;
+        type Error = ExitedError;
+        type Future = Pin<Box<dyn Future<Output = Result<Option<Response>, ExitedError>> + Send>>;
+
+        fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), ExitedError>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: Request) -> Self::Future {
+            let slow = request.method() == "test/slow";
+            let id = request.id().cloned();
+            Box::pin(async move {
+                if slow {
+                    std::future::pending::<()>().await;
+                }
+                Ok(id.map(|id| Response::from_ok(id, serde_json::Value::Null)))
+            })
+        }
+    }
+
+    fn ordered() -> (Ordered<Stub>, DocumentStore) {
+        let store = DocumentStore::default();
+        let (scheduler, _jobs) = analysis::queue();
+        (Ordered::new(Stub, store.clone(), scheduler), store)
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_request_is_answered_with_request_cancelled() {
+        let (mut service, _store) = ordered();
+
+        let slow = service.call(Request::build("test/slow").id(7).finish());
+        let cancel =
+            service.call(Request::build("$/cancelRequest").params(json!({"id": 7})).finish());
+        let cancel_response = cancel.await.unwrap();
+        let response = tokio::time::timeout(std::time::Duration::from_secs(5), slow)
+            .await
+            .expect("the cancelled request finishes")
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(cancel_response, None);
+        assert_eq!(response.id(), &Id::Number(7));
+        assert_eq!(response.error().map(|error| error.code), Some(ErrorCode::RequestCancelled));
+    }
+
+    #[tokio::test]
+    async fn text_sync_is_applied_in_call_before_any_future_runs() {
+        let (mut service, store) = ordered();
+        let uri = "file:///w/.stella.yaml";
+
+        let opened = service.call(
+            Request::build("textDocument/didOpen")
+                .params(json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": "ab"}}))
+                .finish(),
+        );
+        let changed = service.call(
+            Request::build("textDocument/didChange")
+                .params(json!({
+                    "textDocument": {"uri": uri, "version": 2},
+                    "contentChanges": [{"range": {"start": {"line": 0, "character": 1}, "end": {"line": 0, "character": 1}}, "text": "x"}]
+                }))
+                .finish(),
+        );
+
+        assert_eq!(store.text(uri).as_deref(), Some("axb"));
+        assert_eq!(store.version(uri), Some(2));
+        drop((opened, changed));
+    }
+
+    #[tokio::test]
+    async fn invalid_params_are_logged_not_applied() {
+        let (mut service, store) = ordered();
+
+        let response = service
+            .call(
+                Request::build("textDocument/didChange").params(json!({"nonsense": true})).finish(),
+            )
+            .await;
+
+        assert!(response.is_ok());
+        assert_eq!(store.text("file:///w/.stella.yaml"), None);
+    }
+}
