@@ -2,7 +2,11 @@
 //!
 //! `check` prints `path:line:col: severity[code]: message` (1-based line, 1-based column in
 //! code points), related information indented below as `  path:line:col: note: message`,
-//! and a summary on stderr; or, with `--format json`, one JSON document on stdout. It exits
+//! and a summary on stderr; or, with `--format json`, one JSON document on stdout: an array
+//! of `{path, diagnostics}`, each diagnostic `{severity, code, message, range, location,
+//! related}` where `range` is LSP-style (0-based line, UTF-16 `character`) and `location`
+//! is as printed (1-based `line` and code-point `column`); `related` items carry `message`,
+//! `range` and `location` in the same file. It exits
 //! 0 when no diagnostic is an error, 1 when one is, and 2 on usage or I/O errors (those win
 //! over 1). A file that is not valid UTF-8 is an I/O error: its content cannot be a YAML
 //! text, and a diagnostic would need a position in text that does not exist.
