@@ -1,1 +1,7 @@
-fn main() {}
+//! The `stella-lsp` executable: see [`stella_lsp::cli`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    stella_lsp::cli::main()
+}

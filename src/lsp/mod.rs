@@ -1,1 +1,44 @@
 //! The language server: document store, position encodings and the protocol.
+//!
+//! Messages pass through [`ordered::Ordered`], which applies text sync in wire order, then
+//! reach the `LspService` around [`server::Backend`]. Analysis runs on a worker
+//! ([`analysis`]) that is the only publisher of diagnostics.
+
+pub mod analysis;
+pub mod encoding;
+pub mod from_proto;
+pub mod ordered;
+pub mod server;
+pub mod store;
+pub mod to_proto;
+
+use tower_lsp_server::{ClientSocket, LspService, Server};
+
+use crate::lsp::ordered::Ordered;
+use crate::lsp::server::Backend;
+use crate::lsp::store::DocumentStore;
+
+/// The whole server as one `tower::Service`, ready for [`Server::serve`].
+pub type Service = Ordered<LspService<Backend>>;
+
+/// Builds the server: the service, the socket for its messages to the client, and a handle
+/// to its documents (for in-process tests). Must run inside a tokio runtime, because it
+/// starts the analysis worker.
+pub fn build() -> (Service, ClientSocket, DocumentStore) {
+    let store = DocumentStore::default();
+    let (scheduler, jobs) = analysis::queue();
+
+    let (service, socket) = LspService::new(|client| {
+        analysis::start(jobs, store.clone(), client.clone());
+        Backend::new(client, store.clone())
+    });
+
+    (Ordered::new(service, store.clone(), scheduler), socket, store)
+}
+
+/// Serves LSP over stdin and stdout until `exit` or the end of input.
+pub async fn serve_stdio() {
+    let (service, socket, _store) = build();
+
+    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+}

@@ -1,0 +1,318 @@
+//! The document store: for each open uri its text (a rope), version, kind, the last version
+//! whose diagnostics were published and the cached result of the last analysis.
+//!
+//! Text sync is applied here, synchronously, by [`crate::lsp::ordered`] in wire order. The
+//! lock is a `std::sync::Mutex` held for microseconds and never across an `.await`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ropey::Rope;
+use tower_lsp_server::ls_types;
+
+use crate::lsp::encoding::PositionEncoding;
+use crate::lsp::from_proto;
+
+/// What the server does with a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// A `.stella.yaml` or `.stella.yml`: analysed, gets diagnostics.
+    Stella,
+    /// Anything else the client opened: kept in sync, never analysed.
+    Other,
+}
+
+impl DocumentKind {
+    pub fn of(uri: &ls_types::Uri) -> DocumentKind {
+        let uri = uri.as_str();
+        let path = uri.split(['?', '#']).next().unwrap_or(uri);
+        if path.ends_with(".stella.yaml") || path.ends_with(".stella.yml") {
+            DocumentKind::Stella
+        } else {
+            DocumentKind::Other
+        }
+    }
+}
+
+/// Diagnostics computed for one version of a document, already in protocol form.
+#[derive(Clone, Debug)]
+pub struct CachedAnalysis {
+    pub version: i32,
+    pub diagnostics: Vec<ls_types::Diagnostic>,
+}
+
+#[derive(Debug)]
+struct Document {
+    uri: ls_types::Uri,
+    rope: Rope,
+    version: i32,
+    language_id: String,
+    kind: DocumentKind,
+    published_version: Option<i32>,
+    analysis: Option<Arc<CachedAnalysis>>,
+}
+
+/// What the session agreed on at `initialize`.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    pub encoding: PositionEncoding,
+    /// Whether the server pushes `publishDiagnostics`; false for clients that pull.
+    pub push_diagnostics: bool,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session { encoding: PositionEncoding::Utf16, push_diagnostics: true }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Documents {
+    by_uri: HashMap<String, Document>,
+    session: Session,
+}
+
+/// A copy of one version of a document, cheap to take and safe to analyse off the lock.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub uri: ls_types::Uri,
+    pub version: i32,
+    pub text: String,
+    pub encoding: PositionEncoding,
+    /// The file on disk, for `file:` uris.
+    pub path: Option<PathBuf>,
+}
+
+/// What to do with an analysis result.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    /// The result is for the current version and newer than anything published.
+    Publish(Vec<ls_types::Diagnostic>),
+    /// The result is stale, the document is closed, or its version was already published.
+    Drop,
+}
+
+/// A cheap, cloneable handle to the documents of one server.
+#[derive(Clone, Debug, Default)]
+pub struct DocumentStore {
+    inner: Arc<Mutex<Documents>>,
+}
+
+impl DocumentStore {
+    fn lock(&self) -> MutexGuard<'_, Documents> {
+        // A panic while the lock was held cannot leave a document half edited (edits are
+        // whole rope operations), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn session(&self) -> Session {
+        self.lock().session
+    }
+
+    pub fn set_session(&self, session: Session) {
+        self.lock().session = session;
+    }
+
+    /// The current text of `uri`, if it is open.
+    pub fn text(&self, uri: &str) -> Option<String> {
+        self.lock().by_uri.get(uri).map(|document| document.rope.to_string())
+    }
+
+    /// The current version of `uri`, if it is open.
+    pub fn version(&self, uri: &str) -> Option<i32> {
+        self.lock().by_uri.get(uri).map(|document| document.version)
+    }
+
+    /// The language id the client gave when opening `uri`.
+    pub fn language_id(&self, uri: &str) -> Option<String> {
+        self.lock().by_uri.get(uri).map(|document| document.language_id.clone())
+    }
+
+    pub fn kind(&self, uri: &str) -> Option<DocumentKind> {
+        self.lock().by_uri.get(uri).map(|document| document.kind)
+    }
+
+    /// The last version whose diagnostics were published for `uri`.
+    pub fn published_version(&self, uri: &str) -> Option<i32> {
+        self.lock().by_uri.get(uri).and_then(|document| document.published_version)
+    }
+
+    /// Opens (or reopens, replacing) a document.
+    pub fn open(&self, item: ls_types::TextDocumentItem) {
+        let kind = DocumentKind::of(&item.uri);
+        let document = Document {
+            rope: Rope::from_str(&item.text),
+            version: item.version,
+            language_id: item.language_id,
+            kind,
+            published_version: None,
+            analysis: None,
+            uri: item.uri,
+        };
+
+        self.lock().by_uri.insert(document.uri.as_str().to_owned(), document);
+    }
+
+    /// Applies the changes of one `didChange`, one after another, each on the result of the
+    /// one before. Returns false when the document is not open (the change is ignored).
+    pub fn change(
+        &self,
+        document: &ls_types::VersionedTextDocumentIdentifier,
+        changes: &[ls_types::TextDocumentContentChangeEvent],
+    ) -> bool {
+        let mut documents = self.lock();
+        let encoding = documents.session.encoding;
+        let Some(stored) = documents.by_uri.get_mut(document.uri.as_str()) else {
+            tracing::warn!(uri = %document.uri.as_str(), "change for a document that is not open");
+            return false;
+        };
+
+        if document.version <= stored.version {
+            tracing::warn!(
+                uri = %document.uri.as_str(),
+                old = stored.version,
+                new = document.version,
+                "document version did not increase"
+            );
+        }
+
+        for change in changes {
+            apply_change(&mut stored.rope, change, encoding);
+        }
+        stored.version = document.version;
+        true
+    }
+
+    /// Closes a document. Returns whether it was open.
+    pub fn close(&self, uri: &str) -> bool {
+        self.lock().by_uri.remove(uri).is_some()
+    }
+
+    /// A copy of the current text of an open `.stella.yaml` document, ready to analyse.
+    pub fn snapshot(&self, uri: &str) -> Option<Snapshot> {
+        let documents = self.lock();
+        let document = documents.by_uri.get(uri)?;
+        if document.kind != DocumentKind::Stella {
+            return None;
+        }
+
+        let rope = document.rope.clone();
+        let snapshot_uri = document.uri.clone();
+        let version = document.version;
+        let encoding = documents.session.encoding;
+        drop(documents);
+
+        let path = file_path(&snapshot_uri);
+        Some(Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path })
+    }
+
+    /// The cached analysis of `uri`, if it is for the current version.
+    pub fn current_analysis(&self, uri: &str) -> Option<Arc<CachedAnalysis>> {
+        let documents = self.lock();
+        let document = documents.by_uri.get(uri)?;
+        document.analysis.clone().filter(|analysis| analysis.version == document.version)
+    }
+
+    /// Records the result of analysing `version` of `uri` and says whether to publish it:
+    /// only a result for the current version, newer than the last one published.
+    pub fn accept(
+        &self,
+        uri: &str,
+        version: i32,
+        diagnostics: Vec<ls_types::Diagnostic>,
+    ) -> Verdict {
+        let mut documents = self.lock();
+        let Some(document) = documents.by_uri.get_mut(uri) else {
+            return Verdict::Drop;
+        };
+        if document.version != version {
+            return Verdict::Drop;
+        }
+
+        document.analysis =
+            Some(Arc::new(CachedAnalysis { version, diagnostics: diagnostics.clone() }));
+        if document.published_version.is_some_and(|published| published >= version) {
+            return Verdict::Drop;
+        }
+        document.published_version = Some(version);
+        Verdict::Publish(diagnostics)
+    }
+}
+
+/// Applies one content change. A change without a range replaces the whole text.
+fn apply_change(
+    rope: &mut Rope,
+    change: &ls_types::TextDocumentContentChangeEvent,
+    encoding: PositionEncoding,
+) {
+    let Some(range) = change.range else {
+        *rope = Rope::from_str(&change.text);
+        return;
+    };
+
+    let (start, end) = from_proto::char_range(rope, range, encoding);
+    if start.snapped || end.snapped {
+        tracing::warn!(?range, "change range falls inside a character; snapped to its start");
+    }
+
+    rope.remove(start.char_index..end.char_index);
+    rope.insert(start.char_index, &change.text);
+}
+
+fn file_path(uri: &ls_types::Uri) -> Option<PathBuf> {
+    if !uri.as_str().starts_with("file:") {
+        return None;
+    }
+    uri.to_file_path().map(std::borrow::Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri() -> ls_types::Uri {
+        "file:///w/.stella.yaml".parse().unwrap()
+    }
+
+    fn store_with(text: &str) -> DocumentStore {
+        let store = DocumentStore::default();
+        store.open(ls_types::TextDocumentItem {
+            uri: uri(),
+            language_id: "yaml".to_owned(),
+            version: 1,
+            text: text.to_owned(),
+        });
+        store
+    }
+
+    #[test]
+    fn only_stella_files_are_analysed() {
+        let kind = |text: &str| DocumentKind::of(&text.parse().unwrap());
+
+        assert_eq!(kind("file:///w/.stella.yaml"), DocumentKind::Stella);
+        assert_eq!(kind("file:///w/app.stella.yml"), DocumentKind::Stella);
+        assert_eq!(kind("file:///w/stella.yaml"), DocumentKind::Other);
+        assert_eq!(kind("file:///w/.stella.yaml.bak"), DocumentKind::Other);
+    }
+
+    #[test]
+    fn an_older_result_is_never_published_after_a_newer_one() {
+        let store = store_with("a: 1\n");
+        let identifier = ls_types::VersionedTextDocumentIdentifier { uri: uri(), version: 2 };
+        store.change(&identifier, &[]);
+
+        assert_eq!(store.accept(uri().as_str(), 1, Vec::new()), Verdict::Drop);
+        assert_eq!(store.accept(uri().as_str(), 2, Vec::new()), Verdict::Publish(Vec::new()));
+        assert_eq!(store.accept(uri().as_str(), 2, Vec::new()), Verdict::Drop);
+        assert_eq!(store.published_version(uri().as_str()), Some(2));
+    }
+
+    #[test]
+    fn results_for_a_closed_document_are_dropped() {
+        let store = store_with("a: 1\n");
+        store.close(uri().as_str());
+
+        assert_eq!(store.accept(uri().as_str(), 1, Vec::new()), Verdict::Drop);
+    }
+}
