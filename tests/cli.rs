@@ -119,7 +119,11 @@ fn a_missing_file_exits_2() {
 fn invalid_utf8_is_an_io_error_and_exits_2() {
     let directory = tempfile::tempdir().unwrap();
     write(directory.path(), "bad.stella.yaml", b"ab\xffc\n");
-    write(directory.path(), "good.stella.yaml", b"release: {}\n");
+    write(
+        directory.path(),
+        "good.stella.yaml",
+        b"release:\n  name: app\n  tag_pattern: v*\ncomponents:\n  - name: api\n    image: registry.example/api\n",
+    );
 
     let output = stella(directory.path(), &["check", "bad.stella.yaml", "good.stella.yaml"]);
 
