@@ -81,8 +81,7 @@ impl<'t> Builder<'t> {
         Builder { text, tree, stack: Vec::new(), anchors: HashMap::new(), diagnostics: Vec::new() }
     }
 
-    fn finish(mut self) -> Parsed {
-        self.tree.nodes.shrink_to_fit();
+    fn finish(self) -> Parsed {
         Parsed { tree: self.tree, diagnostics: self.diagnostics }
     }
 
