@@ -37,14 +37,12 @@ impl LineIndex {
         let mut index = 0;
 
         while index < bytes.len() {
-            match bytes[index] {
-                b'\n' => line_starts.push(index + 1),
-                b'\r' if bytes.get(index + 1) == Some(&b'\n') => {
-                    line_starts.push(index + 2);
-                    index += 1;
-                }
-                b'\r' => line_starts.push(index + 1),
-                _ => {}
+            let crlf = bytes[index] == b'\r' && bytes.get(index + 1) == Some(&b'\n');
+            if crlf {
+                index += 1;
+            }
+            if matches!(bytes[index], b'\n' | b'\r') {
+                line_starts.push(index + 1);
             }
             index += 1;
         }

@@ -22,6 +22,9 @@ use crate::core::yaml::{NodeId, NodeKind, ScalarStyle, Tree};
 use crate::core::SCHEMA;
 
 /// The parsed schema document.
+///
+/// # Panics
+/// Only if the embedded schema is not JSON, which the tests rule out.
 pub fn schema() -> &'static Value {
     static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
     SCHEMA_VALUE
@@ -121,32 +124,7 @@ fn placed(
     let name = display_name(path);
 
     if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
-        let allowed = allowed_keys(path);
-        return unexpected
-            .iter()
-            .map(|key| {
-                let mut key_path = path.to_vec();
-                key_path.push(Segment::Key(key.clone()));
-                let located = locate(instance, &key_path);
-                let span = located
-                    .as_ref()
-                    .and_then(|located| located.key)
-                    .map_or(Span::empty(0), |key| tree.node(key).span);
-                let message = match suggest::closest(key, allowed.iter().map(String::as_str)) {
-                    Some(suggestion) => {
-                        format!("unknown property `{key}` (did you mean `{suggestion}`?)")
-                    }
-                    None => {
-                        format!("unknown property `{key}`; expected one of: {}", allowed.join(", "))
-                    }
-                };
-                let diagnostic = Diagnostic::new(Code::UnknownKey, span, message);
-                match &located {
-                    Some(located) => with_via(diagnostic, located),
-                    None => diagnostic,
-                }
-            })
-            .collect();
+        return unexpected.iter().map(|key| unknown_key(instance, path, key)).collect();
     }
 
     if let ValidationErrorKind::PropertyNames { error: inner } = error.kind() {
@@ -237,6 +215,28 @@ fn placed(
     vec![with_via(Diagnostic::new(code, span, message), &located)]
 }
 
+/// An unknown key, on the key, with the closest allowed key as a suggestion.
+fn unknown_key(instance: &Instance<'_>, path: &[Segment], key: &str) -> Diagnostic {
+    let allowed = allowed_keys(path);
+    let mut key_path = path.to_vec();
+    key_path.push(Segment::Key(key.to_owned()));
+    let located = locate(instance, &key_path);
+    let span = located
+        .as_ref()
+        .and_then(|located| located.key)
+        .map_or(Span::empty(0), |key| instance.tree.node(key).span);
+
+    let message = match suggest::closest(key, allowed.iter().map(String::as_str)) {
+        Some(suggestion) => format!("unknown property `{key}` (did you mean `{suggestion}`?)"),
+        None => format!("unknown property `{key}`; expected one of: {}", allowed.join(", ")),
+    };
+    let diagnostic = Diagnostic::new(Code::UnknownKey, span, message);
+    match &located {
+        Some(located) => with_via(diagnostic, located),
+        None => diagnostic,
+    }
+}
+
 fn type_message(
     instance: &Instance<'_>,
     located: &Located,
@@ -324,10 +324,9 @@ fn missing_keys(instance: &Instance<'_>, path: &[Segment], properties: &[String]
         Some(key) => instance.tree.node(key).span,
         None => item_marker(instance.text, instance.tree.node(located.written).span),
     };
-    let message = match (located.key, definition_noun(path)) {
-        (Some(_), _) => format!("{} is {what}", display_name(path)),
-        (None, Some(noun)) => format!("{noun} is {what}"),
-        (None, None) => format!("{} is {what}", display_name(path)),
+    let message = match definition_noun(path).filter(|_| located.key.is_none()) {
+        Some(noun) => format!("{noun} is {what}"),
+        None => format!("{} is {what}", display_name(path)),
     };
     with_via(Diagnostic::new(Code::MissingKey, span, message), &located)
 }

@@ -231,13 +231,11 @@ impl<'t> Builder<'t> {
                 }
                 keys
             });
-            match keys.get(text) {
-                Some(&first) => Some(first),
-                None => {
-                    keys.insert(text.into(), span);
-                    None
-                }
+            let first = keys.get(text).copied();
+            if first.is_none() {
+                keys.insert(text.into(), span);
             }
+            first
         };
 
         if let Some(first) = first {

@@ -146,12 +146,12 @@ impl Expander<'_> {
                 if outermost {
                     self.outermost_alias = Some(self.tree.node(merge).span);
                 }
-                let merged = self.value(source, depth + 1);
+                let source_value = self.value(source, depth + 1);
                 if outermost {
                     self.outermost_alias = None;
                 }
-                if let Value::Object(merged) = merged? {
-                    for (key, value) in merged {
+                if let Value::Object(source_map) = source_value? {
+                    for (key, value) in source_map {
                         map.entry(key).or_insert(value);
                     }
                 }
