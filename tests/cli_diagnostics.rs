@@ -1,31 +1,17 @@
 //! `check` on files with known faults (cases B01-2, B02, B03, B04 in
 //! `shared/cases/README.md`): exact lines, columns and JSON ranges.
-//!
-//! FIXME(core-merge): these fail against the stub `core::analyze`, which finds nothing;
-//! they pass once the real core lands. The wording of related messages is the core's
-//! choice, so only their position is asserted.
+
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
+use support::DUPLICATE_IMAGE;
 
 const REL: &str =
     "release:\n  name: app\n  tag_pattern: \"v*\"\n  version_pattern: \"v{version}\"\n";
 const COMP: &str = "components:\n  - name: api\n    image: registry.example/api\n    dockerfile: Dockerfile\n    build_context: .\n";
-
-/// B01-2: the `image` key repeated in a component.
-const DUPLICATE_IMAGE: &str = "release:
-  name: app
-  tag_pattern: \"v*\"
-  version_pattern: \"v{version}\"
-components:
-  - name: api
-    image: registry.example/api
-    image: registry.example/api2
-    dockerfile: Dockerfile
-    build_context: .
-";
 
 fn check(content: &str, args: &[&str]) -> Output {
     let directory = tempfile::tempdir().unwrap();

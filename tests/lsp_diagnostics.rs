@@ -1,31 +1,14 @@
 //! Published diagnostics with exact LSP ranges for the cases in `shared/cases/README.md`
 //! (B01-2, B02, B03, B04-1, B13-1), in both negotiated encodings.
-//!
-//! FIXME(core-merge): these fail against the stub `core::analyze`, which finds nothing;
-//! they pass once the real core lands. The wording of related messages is the core's
-//! choice, so only their location is asserted.
 
 mod support;
 
 use serde_json::{json, Value};
-use support::{range, TestClient, URI};
+use support::{range, TestClient, DUPLICATE_IMAGE, URI};
 
 const REL: &str =
     "release:\n  name: app\n  tag_pattern: \"v*\"\n  version_pattern: \"v{version}\"\n";
 const COMP: &str = "components:\n  - name: api\n    image: registry.example/api\n    dockerfile: Dockerfile\n    build_context: .\n";
-
-/// B01-2: the `image` key repeated in a component.
-const DUPLICATE_IMAGE: &str = "release:
-  name: app
-  tag_pattern: \"v*\"
-  version_pattern: \"v{version}\"
-components:
-  - name: api
-    image: registry.example/api
-    image: registry.example/api2
-    dockerfile: Dockerfile
-    build_context: .
-";
 
 fn flow_mapping_with_astral_characters() -> String {
     format!(

@@ -8,20 +8,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{expected_diagnostics, range, TestClient, REL_COMP, URI};
-
-/// B01-2: `REL` + `COMP` with the `image` key repeated.
-const DUPLICATE_IMAGE: &str = "release:
-  name: app
-  tag_pattern: \"v*\"
-  version_pattern: \"v{version}\"
-components:
-  - name: api
-    image: registry.example/api
-    image: registry.example/api2
-    dockerfile: Dockerfile
-    build_context: .
-";
+use support::{expected_diagnostics, range, TestClient, DUPLICATE_IMAGE, REL_COMP, URI};
 
 fn capabilities(encoding: &str) -> Value {
     json!({

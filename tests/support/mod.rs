@@ -22,6 +22,19 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 
 pub const URI: &str = "file:///nonexistent-stella-test/w/.stella.yaml";
 
+/// B01-2: `REL` + `COMP` with the `image` key repeated.
+pub const DUPLICATE_IMAGE: &str = "release:
+  name: app
+  tag_pattern: \"v*\"
+  version_pattern: \"v{version}\"
+components:
+  - name: api
+    image: registry.example/api
+    image: registry.example/api2
+    dockerfile: Dockerfile
+    build_context: .
+";
+
 /// `REL` + `COMP` from the cases README: a complete valid `.stella.yaml` (9 lines).
 pub const REL_COMP: &str = "release:
   name: app
