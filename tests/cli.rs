@@ -1,19 +1,13 @@
 //! The command line: exit codes, output formats, file discovery. These hold with any core;
 //! the ones that need real diagnostics are in `cli_diagnostics.rs`.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
-
-fn stella(directory: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stella-lsp"))
-        .args(args)
-        .current_dir(directory)
-        .env_remove("STELLA_LSP_LOG")
-        .output()
-        .expect("the binary runs")
-}
+use support::run_cli;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
@@ -35,7 +29,7 @@ fn write(directory: &Path, relative: &str, content: &[u8]) {
 
 #[test]
 fn the_example_checks_clean_and_exits_0() {
-    let output = stella(example(), &["check"]);
+    let output = run_cli(example(), &["check"]);
 
     assert_eq!(stdout(&output), "");
     assert_eq!(stderr(&output), "checked 1 file: 0 errors, 0 warnings\n");
@@ -44,7 +38,7 @@ fn the_example_checks_clean_and_exits_0() {
 
 #[test]
 fn json_lists_every_file_with_its_diagnostics() {
-    let output = stella(example(), &["check", "--format", "json", ".stella.yaml"]);
+    let output = run_cli(example(), &["check", "--format", "json", ".stella.yaml"]);
 
     let parsed: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(parsed, json!([{"path": ".stella.yaml", "diagnostics": []}]));
@@ -67,7 +61,7 @@ fn discovery_finds_stella_files_and_skips_build_and_vcs_folders() {
         write(directory.path(), relative, b"release: {}\n");
     }
 
-    let output = stella(directory.path(), &["check", "--format", "json"]);
+    let output = run_cli(directory.path(), &["check", "--format", "json"]);
 
     let parsed: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let paths: Vec<&str> =
@@ -81,7 +75,7 @@ fn a_directory_argument_is_searched() {
     write(directory.path(), "deploy/.stella.yaml", b"release: {}\n");
     write(directory.path(), "deploy/other.yaml", b"a: 1\n");
 
-    let output = stella(directory.path(), &["check", "--format", "json", "deploy"]);
+    let output = run_cli(directory.path(), &["check", "--format", "json", "deploy"]);
 
     let parsed: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(parsed[0]["path"], "deploy/.stella.yaml");
@@ -92,7 +86,7 @@ fn a_directory_argument_is_searched() {
 fn no_files_found_exits_2() {
     let directory = tempfile::tempdir().unwrap();
 
-    let output = stella(directory.path(), &["check"]);
+    let output = run_cli(directory.path(), &["check"]);
 
     assert_eq!(stdout(&output), "");
     assert_eq!(
@@ -106,7 +100,7 @@ fn no_files_found_exits_2() {
 fn a_missing_file_exits_2() {
     let directory = tempfile::tempdir().unwrap();
 
-    let output = stella(directory.path(), &["check", "missing.stella.yaml"]);
+    let output = run_cli(directory.path(), &["check", "missing.stella.yaml"]);
 
     assert_eq!(
         stderr(&output),
@@ -125,7 +119,7 @@ fn invalid_utf8_is_an_io_error_and_exits_2() {
         b"release:\n  name: app\n  tag_pattern: v*\ncomponents:\n  - name: api\n    image: registry.example/api\n",
     );
 
-    let output = stella(directory.path(), &["check", "bad.stella.yaml", "good.stella.yaml"]);
+    let output = run_cli(directory.path(), &["check", "bad.stella.yaml", "good.stella.yaml"]);
 
     assert_eq!(
         stderr(&output),
@@ -139,8 +133,8 @@ fn invalid_utf8_is_an_io_error_and_exits_2() {
 fn usage_errors_exit_2() {
     let directory = tempfile::tempdir().unwrap();
 
-    let unknown_command = stella(directory.path(), &["frobnicate"]);
-    let unknown_format = stella(directory.path(), &["check", "--format", "xml"]);
+    let unknown_command = run_cli(directory.path(), &["frobnicate"]);
+    let unknown_format = run_cli(directory.path(), &["check", "--format", "xml"]);
 
     assert_eq!(unknown_command.status.code(), Some(2));
     assert_eq!(unknown_format.status.code(), Some(2));
@@ -149,7 +143,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn schema_prints_the_embedded_schema() {
-    let output = stella(example(), &["schema"]);
+    let output = run_cli(example(), &["schema"]);
 
     let schema = stella_lsp::core::SCHEMA;
     let expected = if schema.ends_with('\n') { schema.to_owned() } else { format!("{schema}\n") };
@@ -159,8 +153,8 @@ fn schema_prints_the_embedded_schema() {
 
 #[test]
 fn version_and_help() {
-    let version = stella(example(), &["--version"]);
-    let help = stella(example(), &["--help"]);
+    let version = run_cli(example(), &["--version"]);
+    let help = run_cli(example(), &["--help"]);
 
     assert_eq!(stdout(&version), format!("stella-lsp {}\n", env!("CARGO_PKG_VERSION")));
     assert!(stdout(&help).contains("check"));

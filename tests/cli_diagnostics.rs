@@ -3,11 +3,10 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
-use support::DUPLICATE_IMAGE;
+use support::{run_cli, DUPLICATE_IMAGE};
 
 const REL: &str =
     "release:\n  name: app\n  tag_pattern: \"v*\"\n  version_pattern: \"v{version}\"\n";
@@ -18,16 +17,7 @@ fn check(content: &str, args: &[&str]) -> Output {
     std::fs::write(directory.path().join(".stella.yaml"), content).unwrap();
     std::fs::write(directory.path().join("Dockerfile"), "FROM scratch\n").unwrap();
 
-    run(directory.path(), args)
-}
-
-fn run(directory: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stella-lsp"))
-        .args(args)
-        .current_dir(directory)
-        .env_remove("STELLA_LSP_LOG")
-        .output()
-        .expect("the binary runs")
+    run_cli(directory.path(), args)
 }
 
 fn stdout_lines(output: &Output) -> Vec<String> {

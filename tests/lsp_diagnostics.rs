@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 use support::{range, TestClient, DUPLICATE_IMAGE, URI};
 
@@ -103,6 +105,8 @@ async fn b13_1_open_publishes_the_error_and_close_clears_it() {
     let opened = client.published(URI, Some(1)).await;
     client.did_close(URI);
     let closed = client.published(URI, None).await;
+    client.sync(URI).await;
+    let after_close = client.publishes_within(URI, Duration::from_millis(500)).await;
 
     assert_duplicate(
         opened["diagnostics"].as_array().unwrap(),
@@ -111,5 +115,6 @@ async fn b13_1_open_publishes_the_error_and_close_clears_it() {
         &range((6, 4), (6, 9)),
     );
     assert_eq!(closed, json!({"uri": URI, "diagnostics": []}));
+    assert_eq!(after_close, Vec::<Value>::new());
     client.shutdown().await;
 }

@@ -8,7 +8,9 @@
 #![allow(clippy::needless_pass_by_value, reason = "`json!` arguments read better by value")]
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::process::Stdio;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -226,6 +228,11 @@ impl TestClient {
         publishes.into_iter().map(|message| message["params"].clone()).collect()
     }
 
+    /// Whether a `publishDiagnostics` for `uri` has been read and not yet consumed.
+    pub fn has_received_publish(&self, uri: &str) -> bool {
+        self.buffered.iter().any(|message| is_publish_for(message, uri))
+    }
+
     /// Waits for the first message that matches, keeping the others for later waits.
     pub async fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(index) = self.buffered.iter().position(&matches) {
@@ -345,4 +352,14 @@ pub fn expected_diagnostics(uri: &str, text: &str, utf8: bool) -> Value {
     let diagnostics =
         stella_lsp::lsp::to_proto::diagnostics(&uri, text, &analysis.diagnostics, encoding);
     serde_json::to_value(diagnostics).unwrap()
+}
+
+/// Runs the built binary in `directory` with `args`, logs off, and waits for it.
+pub fn run_cli(directory: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stella-lsp"))
+        .args(args)
+        .current_dir(directory)
+        .env_remove("STELLA_LSP_LOG")
+        .output()
+        .expect("the binary runs")
 }
