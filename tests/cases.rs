@@ -5,7 +5,9 @@
 //! positions (0-based, UTF-16 columns unless a test says otherwise), and related
 //! information indented below.
 
-use stella_lsp::core::{analyze, Context, Diagnostic, Encoding, LineIndex};
+use std::fmt::Write as _;
+
+use stella_lsp::core::{analyze, Analyzer, Context, Diagnostic, Encoding, LineIndex};
 
 const REL: &str =
     "release:\n  name: app\n  tag_pattern: \"v*\"\n  version_pattern: \"v{version}\"\n";
@@ -34,8 +36,12 @@ fn render_with(text: &str, encoding: Encoding, diagnostics: &[Diagnostic]) -> Ve
     lines
 }
 
+/// The full analysis, rendered; the incremental one must give exactly the same.
 fn check(text: &str) -> Vec<String> {
-    render_with(text, Encoding::Utf16, &analyze(text, &Context::default()).diagnostics)
+    let full = analyze(text, &Context::default()).diagnostics;
+    let incremental = Analyzer::default().analyze(text, &Context::default()).diagnostics;
+    assert_eq!(incremental, full, "the incremental analysis differs from the full one");
+    render_with(text, Encoding::Utf16, &full)
 }
 
 #[test]
@@ -240,9 +246,10 @@ fn b07_2(components: usize) -> String {
     let mut text = REL.to_owned()
         + "components:\n  - &base\n    name: c0\n    image: registry.example/c0\n    dockerfile: Dockerfile\n    build_context: .\n";
     for index in 1..components {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "  - <<: *base\n    name: c{index}\n    image: registry.example/c{index}\n"
-        ));
+        );
     }
     text
 }

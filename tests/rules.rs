@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use stella_lsp::core::{analyze, Context, Encoding, FileKind, FileSystem, LineIndex};
+use stella_lsp::core::{analyze, Analyzer, Context, Encoding, FileKind, FileSystem, LineIndex};
 
 const REL: &str =
     "release:\n  name: app\n  tag_pattern: \"v*\"\n  version_pattern: \"v{version}\"\n";
@@ -25,8 +25,12 @@ fn render(text: &str, context: &Context<'_>) -> Vec<String> {
         let line_col = index.line_col(text, offset, Encoding::Utf16);
         format!("{}:{}", line_col.line, line_col.col)
     };
+    let full = analyze(text, context).diagnostics;
+    let incremental = Analyzer::default().analyze(text, context).diagnostics;
+    assert_eq!(incremental, full, "the incremental analysis differs from the full one");
+
     let mut lines = Vec::new();
-    for diagnostic in analyze(text, context).diagnostics {
+    for diagnostic in full {
         lines.push(format!(
             "{}-{} {}[{}] {}",
             position(diagnostic.span.start),

@@ -1,6 +1,7 @@
 //! House rules checked on every test run: a `//!` doc on every Rust file, no trailing
 //! white space, no `#[ignore]`, and a README rules table that matches the code.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use stella_lsp::core::Code;
@@ -56,12 +57,13 @@ fn rules_table() -> String {
         String::from("| code | stage | severity | what it reports |\n| --- | --- | --- | --- |\n");
     for code in Code::ALL {
         let stage = format!("{:?}", code.stage()).to_lowercase();
-        table.push_str(&format!(
-            "| `{}` | {stage} | {} | {} |\n",
+        let _ = writeln!(
+            table,
+            "| `{}` | {stage} | {} | {} |",
             code.as_str(),
             code.severity(),
             code.summary()
-        ));
+        );
     }
     table
 }

@@ -7,6 +7,7 @@
 //! For every case: no panic; a case marked `error` gets a syntax-stage diagnostic; a case
 //! with `in.json` converts to equal JSON. Where the parser we build on deviates, the case is
 //! listed below with its reason, and the list must match exactly what happens.
+#![allow(clippy::print_stderr, reason = "the test reports its counts and deviations on stderr")]
 
 use std::panic;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@
 
 pub mod diagnostic;
 pub mod image;
+pub mod incremental;
 pub mod line_index;
 pub mod model;
 pub mod schema;
@@ -16,6 +17,7 @@ pub mod suggest;
 pub mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Related, Severity, Stage};
+pub use incremental::Analyzer;
 pub use line_index::{Encoding, LineCol, LineIndex};
 pub use span::Span;
 
@@ -54,9 +56,13 @@ pub const SCHEMA: &str = include_str!("../../schemas/stella.schema.json");
 
 /// Analyse one `.stella.yaml` text.
 pub fn analyze(text: &str, context: &Context<'_>) -> Analysis {
-    let mut diagnostics = stages(text, context);
+    Analysis { diagnostics: sort(stages(text, context)) }
+}
+
+/// Diagnostics in the order every analysis returns them: by position, then code.
+fn sort(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.sort_by_key(|diagnostic| (diagnostic.span, diagnostic.code));
-    Analysis { diagnostics }
+    diagnostics
 }
 
 fn stages(text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
@@ -90,7 +96,7 @@ fn stages(text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
     };
 
     let schema_diagnostics =
-        schema::diagnostics(&schema::Instance { tree, root, value: &value, text });
+        schema::diagnostics(&schema::Instance::document(tree, root, &value, text));
     if !schema_diagnostics.is_empty() {
         return schema_diagnostics;
     }

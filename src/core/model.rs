@@ -12,6 +12,94 @@ pub struct Spanned<T> {
     pub span: Span,
 }
 
+impl<T> Spanned<T> {
+    /// The same value with its span moved by `map` (from a part of the text to the whole).
+    #[must_use]
+    pub fn mapped(mut self, map: &impl Fn(Span) -> Span) -> Spanned<T> {
+        self.span = map(self.span);
+        self
+    }
+}
+
+/// Moves every span of a model piece, when a piece read from part of a text joins the model
+/// of the whole.
+pub trait MapSpans: Sized {
+    #[must_use]
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self;
+}
+
+impl<T> MapSpans for Option<Spanned<T>> {
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self {
+        self.map(|spanned| spanned.mapped(map))
+    }
+}
+
+impl MapSpans for Release {
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self {
+        Release {
+            name: self.name.map_spans(map),
+            tag_pattern: self.tag_pattern.map_spans(map),
+            version_pattern: self.version_pattern.map_spans(map),
+        }
+    }
+}
+
+impl MapSpans for Config {
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self {
+        Config {
+            release: self.release.map_spans(map),
+            components: self
+                .components
+                .into_iter()
+                .map(|component| component.map_spans(map))
+                .collect(),
+            auto_promote: self.auto_promote.map(|auto_promote| AutoPromote {
+                enabled: auto_promote.enabled.map_spans(map),
+                environments: auto_promote
+                    .environments
+                    .into_iter()
+                    .map(|environment| environment.map_spans(map))
+                    .collect(),
+            }),
+            branches: self.branches.into_iter().map(|branch| branch.map_spans(map)).collect(),
+            ignore_paths: self.ignore_paths.into_iter().map(|path| path.mapped(map)).collect(),
+        }
+    }
+}
+
+impl MapSpans for Component {
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self {
+        Component {
+            name: self.name.mapped(map),
+            image: self.image.map_spans(map),
+            dockerfile: self.dockerfile.map_spans(map),
+            build_context: self.build_context.map_spans(map),
+        }
+    }
+}
+
+impl MapSpans for Environment {
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self {
+        Environment {
+            name: self.name.mapped(map),
+            auto_approve: self.auto_approve.map_spans(map),
+            require_tests: self.require_tests.map_spans(map),
+            require_review: self.require_review.map_spans(map),
+            test_workflow: self.test_workflow.map_spans(map),
+        }
+    }
+}
+
+impl MapSpans for Branch {
+    fn map_spans(self, map: &impl Fn(Span) -> Span) -> Self {
+        Branch {
+            pattern: self.pattern.mapped(map),
+            environment: self.environment.map_spans(map),
+            auto_deploy: self.auto_deploy.map_spans(map),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     pub release: Release,
@@ -83,6 +171,26 @@ pub fn config(tree: &Tree, root: NodeId) -> Config {
             .filter_map(|item| reader.string(item))
             .collect(),
     }
+}
+
+/// One component list item, or `None` when it has no text `name`.
+pub fn component(tree: &Tree, item: NodeId) -> Option<Component> {
+    Reader { tree }.component(item)
+}
+
+/// One environment list item, or `None` when it has no text `name`.
+pub fn environment(tree: &Tree, item: NodeId) -> Option<Environment> {
+    Reader { tree }.environment(item)
+}
+
+/// The branch rules of a `branches` mapping.
+pub fn branches(tree: &Tree, mapping: NodeId) -> Vec<Branch> {
+    Reader { tree }.branches(mapping)
+}
+
+/// A text scalar, or `None` for anything else.
+pub fn string(tree: &Tree, id: NodeId) -> Option<Spanned<String>> {
+    Reader { tree }.string(id)
 }
 
 struct Reader<'a> {

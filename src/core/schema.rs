@@ -31,21 +31,127 @@ pub fn schema() -> &'static Value {
         .get_or_init(|| serde_json::from_str(SCHEMA).expect("the embedded schema is valid JSON"))
 }
 
-fn validator() -> &'static Validator {
+fn compile(schema: &Value) -> Validator {
+    jsonschema::draft202012::new(schema).expect("the embedded schema is a valid 2020-12 schema")
+}
+
+/// The validator of whole documents.
+pub fn document_validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        jsonschema::draft202012::new(schema())
-            .expect("the embedded schema is a valid 2020-12 schema")
+    VALIDATOR.get_or_init(|| compile(schema()))
+}
+
+/// The long collections of a document, which the incremental analysis splits into units
+/// (one list item or mapping entry each) and validates on their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    Components,
+    Environments,
+    Branches,
+    IgnorePaths,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] =
+        [Section::Components, Section::Environments, Section::Branches, Section::IgnorePaths];
+
+    /// Where the collection sits in the document.
+    pub fn path(self) -> Vec<Segment> {
+        let keys: &[&str] = match self {
+            Section::Components => &["components"],
+            Section::Environments => &["auto_promote", "environments"],
+            Section::Branches => &["branches"],
+            Section::IgnorePaths => &["ignore_paths"],
+        };
+        keys.iter().map(|key| Segment::Key((*key).to_owned())).collect()
+    }
+
+    /// A list (its units are items) or a mapping (its units are entries).
+    pub fn is_list(self) -> bool {
+        self != Section::Branches
+    }
+
+    /// The JSON pointer of the collection's schema.
+    fn pointer(self) -> &'static str {
+        match self {
+            Section::Components => "/properties/components",
+            Section::Environments => "/properties/auto_promote/properties/environments",
+            Section::Branches => "/properties/branches",
+            Section::IgnorePaths => "/properties/ignore_paths",
+        }
+    }
+
+    /// A schema for a collection of one unit: what the document's schema says of each
+    /// item or entry, without the collection-wide constraints (those stay with the
+    /// skeleton).
+    fn unit_schema(self) -> Value {
+        let collection = schema().pointer(self.pointer()).expect("the section is in the schema");
+        let mut unit = serde_json::json!({ "$defs": schema()["$defs"].clone() });
+        for keyword in ["type", "items", "additionalProperties", "propertyNames"] {
+            if let Some(value) = collection.get(keyword) {
+                unit[keyword] = value.clone();
+            }
+        }
+        unit
+    }
+}
+
+/// The validator for a collection of one unit of `section`.
+pub fn unit_validator(section: Section) -> &'static Validator {
+    static VALIDATORS: OnceLock<Vec<Validator>> = OnceLock::new();
+    let validators = VALIDATORS.get_or_init(|| {
+        Section::ALL.iter().map(|section| compile(&section.unit_schema())).collect()
+    });
+    &validators[Section::ALL.iter().position(|candidate| *candidate == section).unwrap_or(0)]
+}
+
+/// The validator of a document whose units in the `split` sections are replaced by
+/// placeholders: the document's schema with those sections' unit schemas replaced by `true`.
+pub fn skeleton_validator(split: &[Section]) -> &'static Validator {
+    static VALIDATORS: [OnceLock<Validator>; 16] = [const { OnceLock::new() }; 16];
+    let mask = split.iter().fold(0, |mask, section| mask | (1 << (*section as usize)));
+    VALIDATORS[mask].get_or_init(|| {
+        let mut skeleton = schema().clone();
+        for section in split.iter().copied() {
+            let Some(collection) =
+                skeleton.pointer_mut(section.pointer()).and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            for keyword in ["items", "additionalProperties"] {
+                if collection.contains_key(keyword) {
+                    collection.insert(keyword.to_owned(), Value::Bool(true));
+                }
+            }
+            collection.remove("propertyNames");
+        }
+        compile(&skeleton)
     })
 }
 
-/// The document as validation sees it: the resolved JSON value and the tree it came from.
+/// A value as validation sees it: its resolved JSON and the tree it came from.
 pub struct Instance<'a> {
     pub tree: &'a Tree,
     /// `None` for an empty document, which is validated as an empty mapping.
     pub root: Option<NodeId>,
     pub value: &'a Value,
     pub text: &'a str,
+    /// Where `root` sits in the document: empty for a whole document, the section's path
+    /// for a unit. Messages and schema look-ups use the full path.
+    pub prefix: &'a [Segment],
+    pub validator: &'static Validator,
+}
+
+impl<'a> Instance<'a> {
+    /// A whole document.
+    pub fn document(
+        tree: &'a Tree,
+        root: Option<NodeId>,
+        value: &'a Value,
+        text: &'a str,
+    ) -> Instance<'a> {
+        Instance { tree, root, value, text, prefix: &[], validator: document_validator() }
+    }
 }
 
 /// Every schema error of the document, placed and deduplicated, sorted by position.
@@ -53,8 +159,9 @@ pub fn diagnostics(instance: &Instance<'_>) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut missing: Vec<(Vec<Segment>, Vec<String>)> = Vec::new();
 
-    for error in validator().iter_errors(instance.value) {
-        let path = segments(error.instance_path().segments());
+    for error in instance.validator.iter_errors(instance.value) {
+        let mut path = instance.prefix.to_vec();
+        path.extend(segments(error.instance_path().segments()));
         if let ValidationErrorKind::Required { property } = error.kind() {
             let property = property.as_str().unwrap_or_default().to_owned();
             match missing.iter_mut().find(|(seen, _)| *seen == path) {
@@ -103,8 +210,10 @@ fn segments<'a>(location: impl Iterator<Item = LocationSegment<'a>>) -> Vec<Segm
         .collect()
 }
 
+/// Finds the node at a full path (one that starts with the instance's prefix).
 fn locate(instance: &Instance<'_>, path: &[Segment]) -> Option<Located> {
-    resolve::locate(instance.tree, instance.root?, path, true)
+    let relative = path.get(instance.prefix.len()..)?;
+    resolve::locate(instance.tree, instance.root?, relative, true)
 }
 
 /// Related information for each `<<` or alias a located value was reached through.
@@ -343,13 +452,16 @@ fn item_marker(text: &str, item: Span) -> Span {
 }
 
 /// How a message names the value at `path`: `` `image` ``, `` `components[2]` ``.
+/// How a message names the value at `path`: `` `image` ``, `component`, ``an item of
+/// `ignore_paths` ``. Never by index, so a message does not change when items move.
 fn display_name(path: &[Segment]) -> String {
     match path.last() {
         None => "the file".to_owned(),
         Some(Segment::Key(key)) => format!("`{key}`"),
-        Some(Segment::Index(index)) => match path.iter().rev().nth(1) {
-            Some(Segment::Key(key)) => format!("`{key}[{index}]`"),
-            _ => format!("item {index}"),
+        Some(Segment::Index(_)) => match (definition_noun(path), path.iter().rev().nth(1)) {
+            (Some(noun), _) => noun.to_owned(),
+            (None, Some(Segment::Key(key))) => format!("an item of `{key}`"),
+            (None, _) => "an item".to_owned(),
         },
     }
 }

@@ -107,7 +107,7 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, uri: &str) 
     let span = tracing::info_span!("analysis", uri, version);
     async move {
         let publish_uri = snapshot.uri.clone();
-        let Some(diagnostics) = diagnostics_off_thread(snapshot).await else {
+        let Some(diagnostics) = diagnostics_off_thread(store, snapshot).await else {
             return;
         };
 
@@ -130,11 +130,27 @@ async fn clear(store: &DocumentStore, client: &Client, uri: ls_types::Uri) {
     }
 }
 
-/// Analyses `snapshot` on the blocking pool. `None` when the analysis panicked (logged).
-pub async fn diagnostics_off_thread(snapshot: Snapshot) -> Option<Vec<ls_types::Diagnostic>> {
+/// Analyses `snapshot` on the blocking pool, with the document's incremental analyzer
+/// (which it takes from the store and gives back). `None` when the analysis panicked
+/// (logged); the analyzer is then dropped and the next analysis starts afresh.
+pub async fn diagnostics_off_thread(
+    store: &DocumentStore,
+    snapshot: Snapshot,
+) -> Option<Vec<ls_types::Diagnostic>> {
     let uri = snapshot.uri.as_str().to_owned();
-    match tokio::task::spawn_blocking(move || diagnostics(&snapshot)).await {
-        Ok(diagnostics) => Some(diagnostics),
+    let mut analyzer = store.take_analyzer(&uri);
+
+    let analysed = tokio::task::spawn_blocking(move || {
+        let diagnostics = diagnostics(&snapshot, &mut analyzer);
+        (analyzer, diagnostics)
+    })
+    .await;
+
+    match analysed {
+        Ok((analyzer, diagnostics)) => {
+            store.give_back_analyzer(&uri, analyzer);
+            Some(diagnostics)
+        }
         Err(error) => {
             tracing::error!(uri, %error, "analysis failed");
             None
@@ -143,12 +159,15 @@ pub async fn diagnostics_off_thread(snapshot: Snapshot) -> Option<Vec<ls_types::
 }
 
 /// Analyses one snapshot and converts the result on the same text.
-pub fn diagnostics(snapshot: &Snapshot) -> Vec<ls_types::Diagnostic> {
+pub fn diagnostics(
+    snapshot: &Snapshot,
+    analyzer: &mut core::Analyzer,
+) -> Vec<ls_types::Diagnostic> {
     let files = snapshot.path.as_deref().and_then(DiskFiles::around);
     let context =
         core::Context { files: files.as_ref().map(|files| files as &dyn core::FileSystem) };
 
-    let analysis = core::analyze(&snapshot.text, &context);
+    let analysis = analyzer.analyze(&snapshot.text, &context);
 
     to_proto::diagnostics(&snapshot.uri, &snapshot.text, &analysis.diagnostics, snapshot.encoding)
 }

@@ -126,7 +126,7 @@ async fn pull_diagnostics(store: &DocumentStore, uri: &str) -> Vec<ls_types::Dia
         return Vec::new();
     };
 
-    analysis::diagnostics_off_thread(snapshot).await.unwrap_or_default()
+    analysis::diagnostics_off_thread(store, snapshot).await.unwrap_or_default()
 }
 
 fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {

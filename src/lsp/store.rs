@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use ropey::Rope;
 use tower_lsp_server::ls_types;
 
+use crate::core;
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::from_proto;
 
@@ -51,6 +52,8 @@ struct Document {
     kind: DocumentKind,
     published_version: Option<i32>,
     analysis: Option<Arc<CachedAnalysis>>,
+    /// What earlier analyses learnt; out of the store while an analysis uses it.
+    analyzer: Option<Box<core::Analyzer>>,
 }
 
 /// What the session agreed on at `initialize`.
@@ -148,6 +151,7 @@ impl DocumentStore {
             kind,
             published_version: None,
             analysis: None,
+            analyzer: None,
             uri: item.uri,
         };
 
@@ -205,6 +209,22 @@ impl DocumentStore {
 
         let path = file_path(&snapshot_uri);
         Some(Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path })
+    }
+
+    /// The document's incremental analyzer, taken out for one analysis; a fresh one when
+    /// another analysis has it (or the document is not open).
+    pub fn take_analyzer(&self, uri: &str) -> core::Analyzer {
+        let mut documents = self.lock();
+        let analyzer = documents.by_uri.get_mut(uri).and_then(|document| document.analyzer.take());
+        analyzer.map_or_else(core::Analyzer::default, |analyzer| *analyzer)
+    }
+
+    /// Puts an analyzer back after an analysis, if the document is still open.
+    pub fn give_back_analyzer(&self, uri: &str, analyzer: core::Analyzer) {
+        let mut documents = self.lock();
+        if let Some(document) = documents.by_uri.get_mut(uri) {
+            document.analyzer = Some(Box::new(analyzer));
+        }
     }
 
     /// The cached analysis of `uri`, if it is for the current version.

@@ -177,6 +177,7 @@ impl<'t> Builder<'t> {
 
     fn register(&mut self, anchor: usize, id: NodeId) {
         if anchor != 0 {
+            self.tree.has_anchors = true;
             self.anchors.insert(anchor, id);
         }
     }

@@ -61,6 +61,8 @@ pub struct Tree {
     /// Tags written on nodes, in full form (`tag:yaml.org,2002:str`, `!local`). Kept aside
     /// because few nodes have one.
     pub tags: HashMap<NodeId, Box<str>>,
+    /// Whether any node has an anchor (aliases need one, so this covers them too).
+    pub has_anchors: bool,
 }
 
 impl Tree {
@@ -70,6 +72,25 @@ impl Tree {
 
     pub fn tag(&self, id: NodeId) -> Option<&str> {
         self.tags.get(&id).map(|tag| &**tag)
+    }
+
+    /// How many collections deep the tree under `root` goes (a scalar is 0), without
+    /// recursion.
+    pub fn depth(&self, root: NodeId) -> usize {
+        let mut deepest = 0;
+        let mut pending = vec![(root, 0)];
+        while let Some((id, depth)) = pending.pop() {
+            let children: Vec<NodeId> = match &self.node(id).kind {
+                NodeKind::Sequence(items) => items.clone(),
+                NodeKind::Mapping(entries) => {
+                    entries.iter().flat_map(|entry| [entry.key, entry.value]).collect()
+                }
+                NodeKind::Scalar(_) | NodeKind::Alias(_) => continue,
+            };
+            deepest = deepest.max(depth + 1);
+            pending.extend(children.into_iter().map(|child| (child, depth + 1)));
+        }
+        deepest
     }
 
     /// Follows aliases to the node they name.
