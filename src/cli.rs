@@ -86,8 +86,9 @@ fn serve() -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
 
-    runtime.block_on(crate::lsp::serve_stdio());
-    Ok(ExitCode::SUCCESS)
+    // The protocol: exit code 0 after `shutdown`, 1 when the client left without it.
+    let shut_down = runtime.block_on(crate::lsp::serve_stdio());
+    Ok(if shut_down { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn schema() -> anyhow::Result<ExitCode> {

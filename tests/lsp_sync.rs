@@ -64,6 +64,16 @@ async fn the_binary_exits_after_shutdown_and_exit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_without_shutdown_exits_1() {
+    let mut client = TestClient::binary();
+    client.initialize().await;
+
+    client.notify("exit", Value::Null);
+
+    assert_eq!(client.exit_code().await, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initialize_picks_utf8_when_offered() {
     let mut client = TestClient::binary();
 

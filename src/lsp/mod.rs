@@ -36,9 +36,11 @@ pub fn build() -> (Service, ClientSocket, DocumentStore) {
     (Ordered::new(service, store.clone(), scheduler), socket, store)
 }
 
-/// Serves LSP over stdin and stdout until `exit` or the end of input.
-pub async fn serve_stdio() {
-    let (service, socket, _store) = build();
+/// Serves LSP over stdin and stdout until `exit` or the end of input. Returns whether the
+/// client asked for `shutdown` first, as the protocol wants for a clean exit.
+pub async fn serve_stdio() -> bool {
+    let (service, socket, store) = build();
 
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    store.is_shut_down()
 }

@@ -48,6 +48,7 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> jsonrpc::Result<()> {
         tracing::info!("shutdown");
+        self.store.set_shut_down();
         Ok(())
     }
 

@@ -74,6 +74,8 @@ impl Default for Session {
 struct Documents {
     by_uri: HashMap<String, Document>,
     session: Session,
+    /// Whether the client sent `shutdown`, which makes a following `exit` a clean one.
+    shut_down: bool,
 }
 
 /// A copy of one version of a document, cheap to take and safe to analyse off the lock.
@@ -115,6 +117,14 @@ impl DocumentStore {
 
     pub fn set_session(&self, session: Session) {
         self.lock().session = session;
+    }
+
+    pub fn set_shut_down(&self) {
+        self.lock().shut_down = true;
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.lock().shut_down
     }
 
     /// The current text of `uri`, if it is open.
