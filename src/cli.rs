@@ -88,6 +88,8 @@ fn serve() -> anyhow::Result<ExitCode> {
 
     // The protocol: exit code 0 after `shutdown`, 1 when the client left without it.
     let shut_down = runtime.block_on(crate::lsp::serve_stdio());
+    // The task reading stdin may still wait for input that never comes; do not wait for it.
+    runtime.shutdown_background();
     Ok(if shut_down { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -175,7 +177,12 @@ fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         let metadata =
             std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if metadata.is_dir() {
-            expanded.extend(find_stella_files(path));
+            let found = find_stella_files(path);
+            if found.is_empty() {
+                // A mistyped folder in CI must not pass as "nothing wrong".
+                anyhow::bail!("no .stella.yaml or .stella.yml file found below {}", path.display());
+            }
+            expanded.extend(found);
         } else {
             expanded.push(path.clone());
         }

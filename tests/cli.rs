@@ -97,6 +97,20 @@ fn no_files_found_exits_2() {
 }
 
 #[test]
+fn a_folder_without_config_files_exits_2() {
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::create_dir(directory.path().join("empty")).unwrap();
+
+    let output = run_cli(directory.path(), &["check", "empty"]);
+
+    assert_eq!(
+        stderr(&output),
+        "stella-lsp: no .stella.yaml or .stella.yml file found below empty\n"
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
 fn a_missing_file_exits_2() {
     let directory = tempfile::tempdir().unwrap();
 

@@ -64,6 +64,23 @@ async fn the_binary_exits_after_shutdown_and_exit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_are_skipped_and_the_server_keeps_serving() {
+    let mut client = TestClient::binary();
+    client.initialize().await;
+
+    client.send_raw(b"Content-Length: 3\r\n\r\nabc");
+    client.send_raw(b"Content-Length: 5\r\n\r\n{\"a\":");
+    client.send_raw(b"Content-Length: 3\r\n\r\n[1]");
+    client.send_raw(b"Content-Lenth: 2\r\n\r\n{}");
+    client.did_open(URI, 1, DUPLICATE_IMAGE);
+    let published = client.published(URI, Some(1)).await;
+
+    assert_eq!(published["diagnostics"], expected_diagnostics(URI, DUPLICATE_IMAGE, false));
+    client.shutdown().await;
+    assert_eq!(client.exit_code().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_without_shutdown_exits_1() {
     let mut client = TestClient::binary();
     client.initialize().await;

@@ -298,3 +298,55 @@ fn a_collection_key_is_invalid() {
         ["9:2-9:5 error[invalid-key] a key must be text, not a list or a mapping"]
     );
 }
+
+#[test]
+fn a_tab_in_the_indentation_is_marked_on_the_tab() {
+    let text = format!("{REL}components:\n  - name: api\n\timage: x\n");
+    assert_eq!(
+        check(&text),
+        ["6:0-6:1 error[syntax] a tab is not allowed here; YAML indents with spaces"]
+    );
+}
+
+#[test]
+fn a_key_without_its_colon_is_marked_on_its_line() {
+    let text = format!("{REL}components:\n  - name: api\n    image registry.example/api\n    dockerfile: Dockerfile\n");
+    assert_eq!(
+        check(&text),
+        ["6:4-6:30 error[syntax] expected `:` after the key on this line (write `key: value`)"]
+    );
+
+    let stray_last_line = format!("{REL}{COMP}  bad\n");
+    assert_eq!(
+        check(&stray_last_line),
+        ["9:2-9:5 error[syntax] expected `:` after the key on this line (write `key: value`)"]
+    );
+}
+
+#[test]
+fn a_missing_colon_before_a_nested_key_is_reported_on_the_next_line() {
+    // FIXME(syntax-positions): saphyr reads `name app` and the next line as one plain
+    // scalar and fails at the `:` after `tag_pattern`; the mistake is the missing `:` on
+    // line 1. Placing it there needs a look at the scalar the error interrupted.
+    let text = "release:\n  name app\n  tag_pattern: \"v*\"\n";
+    assert_eq!(
+        check(text),
+        ["2:13-2:14 error[syntax] mapping values are not allowed in this context"]
+    );
+}
+
+#[test]
+fn declared_environments_are_listed_once() {
+    let text = format!(
+        "{REL}{COMP}{}branches:\n  main:\n    environment: qa\n",
+        ENVS.replace("name: production", "name: staging")
+    );
+    assert_eq!(
+        check(&text),
+        [
+            "14:12-14:19 error[duplicate-environment] duplicate environment name `staging`",
+            "  11:12-11:19 `staging` is first named here",
+            "19:17-19:19 error[unknown-environment] unknown environment `qa`; `auto_promote.environments` declares: staging",
+        ]
+    );
+}

@@ -116,6 +116,9 @@ fn path_component_problem(component: &str) -> Option<String> {
 
 /// `[\w][\w.-]{0,127}`
 fn tag_problem(tag: &str) -> Option<String> {
+    if tag.is_empty() {
+        return Some("the tag after `:` is empty".to_owned());
+    }
     let word = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_';
     let bytes = tag.as_bytes();
     let valid = !bytes.is_empty()
@@ -190,6 +193,7 @@ mod tests {
             problem("registry.example/api@sha256:abc").as_deref(),
             Some("a sha256 digest is exactly 64 lower-case hex digits")
         );
+        assert_eq!(problem("registry.example/api:").as_deref(), Some("the tag after `:` is empty"));
         assert_eq!(
             problem("registry.example:port/api").as_deref(),
             Some("the registry port `port` is not a number")

@@ -7,6 +7,7 @@
 //! that was merged in (`<<`) or reached through an alias is reported once, at the written
 //! source, with related information at each place that pulled it in.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -140,6 +141,8 @@ pub struct Instance<'a> {
     /// for a unit. Messages and schema look-ups use the full path.
     pub prefix: &'a [Segment],
     pub validator: &'static Validator,
+    /// Finds the nodes errors are about; shared by all the errors of one validation.
+    pub locator: resolve::Locator<'a>,
 }
 
 impl<'a> Instance<'a> {
@@ -150,53 +153,73 @@ impl<'a> Instance<'a> {
         value: &'a Value,
         text: &'a str,
     ) -> Instance<'a> {
-        Instance { tree, root, value, text, prefix: &[], validator: document_validator() }
+        Instance {
+            tree,
+            root,
+            value,
+            text,
+            prefix: &[],
+            validator: document_validator(),
+            locator: resolve::Locator::new(tree, true),
+        }
     }
 }
 
 /// Every schema error of the document, placed and deduplicated, sorted by position.
 pub fn diagnostics(instance: &Instance<'_>) -> Vec<Diagnostic> {
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut diagnostics = Unique::default();
+    // The missing keys of each mapping, in the order the mappings were first reported.
     let mut missing: Vec<(Vec<Segment>, Vec<String>)> = Vec::new();
+    let mut missing_index: HashMap<Vec<Segment>, usize> = HashMap::new();
 
     for error in instance.validator.iter_errors(instance.value) {
         let mut path = instance.prefix.to_vec();
         path.extend(segments(error.instance_path().segments()));
         if let ValidationErrorKind::Required { property } = error.kind() {
             let property = property.as_str().unwrap_or_default().to_owned();
-            match missing.iter_mut().find(|(seen, _)| *seen == path) {
-                Some((_, properties)) => properties.push(property),
-                None => missing.push((path, vec![property])),
+            if let Some(&index) = missing_index.get(&path) {
+                missing[index].1.push(property);
+            } else {
+                missing_index.insert(path.clone(), missing.len());
+                missing.push((path, vec![property]));
             }
             continue;
         }
         for diagnostic in placed(instance, &error, &path) {
-            push_unique(&mut diagnostics, diagnostic);
+            diagnostics.push(diagnostic);
         }
     }
 
     for (path, properties) in missing {
-        push_unique(&mut diagnostics, missing_keys(instance, &path, &properties));
+        diagnostics.push(missing_keys(instance, &path, &properties));
     }
 
+    let mut diagnostics = diagnostics.list;
     diagnostics.sort_by_key(|diagnostic| (diagnostic.span, diagnostic.code));
     diagnostics
 }
 
-/// Adds `diagnostic`, or folds its related information into an equal one already there.
-fn push_unique(diagnostics: &mut Vec<Diagnostic>, diagnostic: Diagnostic) {
-    let existing = diagnostics.iter_mut().find(|seen| {
-        seen.span == diagnostic.span
-            && seen.code == diagnostic.code
-            && seen.message == diagnostic.message
-    });
-    let Some(existing) = existing else {
-        diagnostics.push(diagnostic);
-        return;
-    };
-    for related in diagnostic.related {
-        if !existing.related.contains(&related) {
-            existing.related.push(related);
+/// Diagnostics without repeats: an equal one (same place, code and message, as when one
+/// merged value is reached from several places) only adds its related information.
+#[derive(Default)]
+struct Unique {
+    list: Vec<Diagnostic>,
+    index: HashMap<(Span, Code, String), usize>,
+}
+
+impl Unique {
+    fn push(&mut self, diagnostic: Diagnostic) {
+        let key = (diagnostic.span, diagnostic.code, diagnostic.message.clone());
+        let Some(&existing) = self.index.get(&key) else {
+            self.index.insert(key, self.list.len());
+            self.list.push(diagnostic);
+            return;
+        };
+        let existing = &mut self.list[existing];
+        for related in diagnostic.related {
+            if !existing.related.contains(&related) {
+                existing.related.push(related);
+            }
         }
     }
 }
@@ -213,7 +236,7 @@ fn segments<'a>(location: impl Iterator<Item = LocationSegment<'a>>) -> Vec<Segm
 /// Finds the node at a full path (one that starts with the instance's prefix).
 fn locate(instance: &Instance<'_>, path: &[Segment]) -> Option<Located> {
     let relative = path.get(instance.prefix.len()..)?;
-    resolve::locate(instance.tree, instance.root?, relative, true)
+    instance.locator.locate(instance.root?, relative)
 }
 
 /// Related information for each `<<` or alias a located value was reached through.

@@ -2,7 +2,7 @@
 //! unique, references that must resolve, globs, version patterns, image references and
 //! paths.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use globset::GlobBuilder;
 
@@ -128,17 +128,21 @@ fn environment_references(diagnostics: &mut Vec<Diagnostic>, config: &Config) {
     let Some(auto_promote) = &config.auto_promote else {
         return;
     };
-    let declared: Vec<&str> = auto_promote
+    let mut declared: Vec<&str> = auto_promote
         .environments
         .iter()
         .map(|environment| environment.name.value.as_str())
         .collect();
+    let known: HashSet<&str> = declared.iter().copied().collect();
+    // Listed once each, in the order they are declared.
+    let mut listed = HashSet::new();
+    declared.retain(|name| listed.insert(*name));
 
     for branch in &config.branches {
         let Some(environment) = &branch.environment else {
             continue;
         };
-        if declared.contains(&environment.value.as_str()) {
+        if known.contains(environment.value.as_str()) {
             continue;
         }
         let message = match suggest::closest(&environment.value, declared.iter().copied()) {

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod encoding;
+pub mod framing;
 pub mod from_proto;
 pub mod ordered;
 pub mod server;
@@ -40,7 +41,9 @@ pub fn build() -> (Service, ClientSocket, DocumentStore) {
 /// client asked for `shutdown` first, as the protocol wants for a clean exit.
 pub async fn serve_stdio() -> bool {
     let (service, socket, store) = build();
+    let (filtered, server_input) = tokio::io::duplex(1 << 16);
+    tokio::spawn(framing::filter(tokio::io::stdin(), filtered));
 
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    Server::new(server_input, tokio::io::stdout(), socket).serve(service).await;
     store.is_shut_down()
 }

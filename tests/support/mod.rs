@@ -50,7 +50,7 @@ components:
 ";
 
 pub struct TestClient {
-    outgoing: mpsc::UnboundedSender<Value>,
+    outgoing: mpsc::UnboundedSender<Vec<u8>>,
     incoming: mpsc::UnboundedReceiver<Value>,
     /// Messages read but not yet consumed by a wait.
     buffered: VecDeque<Value>,
@@ -105,9 +105,14 @@ impl TestClient {
         TestClient { outgoing, incoming, buffered: VecDeque::new(), next_id: 0, child: None }
     }
 
+    /// Sends bytes as they are, framing and all (for malformed input).
+    pub fn send_raw(&self, bytes: &[u8]) {
+        self.outgoing.send(bytes.to_vec()).expect("the writer is running");
+    }
+
     pub fn notify(&self, method: &str, params: Value) {
         let message = json!({"jsonrpc": "2.0", "method": method, "params": params});
-        self.outgoing.send(message).expect("the writer is running");
+        self.outgoing.send(frame(&message)).expect("the writer is running");
     }
 
     /// Sends a request without waiting; returns its id.
@@ -115,7 +120,7 @@ impl TestClient {
         self.next_id += 1;
         let message =
             json!({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params});
-        self.outgoing.send(message).expect("the writer is running");
+        self.outgoing.send(frame(&message)).expect("the writer is running");
         self.next_id
     }
 
@@ -274,17 +279,20 @@ pub fn is_publish_for(message: &Value, uri: &str) -> bool {
     message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
 }
 
+/// A message with its `Content-Length` header.
+fn frame(message: &Value) -> Vec<u8> {
+    let body = serde_json::to_vec(message).unwrap();
+    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    framed.extend(body);
+    framed
+}
+
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut writer: W,
-    mut outgoing: mpsc::UnboundedReceiver<Value>,
+    mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
-    while let Some(message) = outgoing.recv().await {
-        let body = serde_json::to_vec(&message).unwrap();
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        if writer.write_all(header.as_bytes()).await.is_err()
-            || writer.write_all(&body).await.is_err()
-            || writer.flush().await.is_err()
-        {
+    while let Some(bytes) = outgoing.recv().await {
+        if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
             return;
         }
     }
@@ -293,7 +301,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
 async fn read_loop<R: AsyncRead + Unpin>(
     reader: R,
     incoming: mpsc::UnboundedSender<Value>,
-    outgoing: mpsc::UnboundedSender<Value>,
+    outgoing: mpsc::UnboundedSender<Vec<u8>>,
 ) {
     let mut reader = BufReader::new(reader);
     loop {
@@ -324,7 +332,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
 
         // Server-to-client requests (they have both a method and an id) are answered at once.
         if message.get("method").is_some() && message.get("id").is_some() {
-            let _ = outgoing.send(json!({"jsonrpc": "2.0", "id": message["id"], "result": null}));
+            let _ = outgoing
+                .send(frame(&json!({"jsonrpc": "2.0", "id": message["id"], "result": null})));
             continue;
         }
         if incoming.send(message).is_err() {

@@ -262,6 +262,25 @@ impl<'t> Builder<'t> {
             return;
         }
 
+        if error.info().contains("found a tab") {
+            // saphyr notices the tab where the token before it ends; point at the tab.
+            if let Some(tab) = memchr::memchr(b'\t', &self.text.as_bytes()[offset..]) {
+                let span = Span::new(offset + tab, offset + tab + 1);
+                let message = "a tab is not allowed here; YAML indents with spaces";
+                self.diagnostics.push(Diagnostic::new(Code::Syntax, span, message));
+                return;
+            }
+        }
+        if error.info().contains("simple key expect ':'") {
+            // saphyr notices the missing `:` at the next line; the key without one is the
+            // content line before it.
+            if let Some(line) = previous_content_line(self.text, offset) {
+                let message = "expected `:` after the key on this line (write `key: value`)";
+                self.diagnostics.push(Diagnostic::new(Code::Syntax, line, message));
+                return;
+            }
+        }
+
         let at_break = matches!(self.text.as_bytes().get(offset), None | Some(b'\n' | b'\r'));
         let span = if at_break {
             Span::empty(offset)
@@ -270,6 +289,33 @@ impl<'t> Builder<'t> {
         };
         self.diagnostics.push(Diagnostic::new(Code::Syntax, span, syntax_message(error.info())));
     }
+}
+
+/// The content of the last line before the one holding `offset` that is neither blank nor
+/// a comment, when `offset` is the first content of its line (or the end of the text).
+fn previous_content_line(text: &str, offset: usize) -> Option<Span> {
+    let is_break = |byte: &u8| matches!(byte, b'\n' | b'\r');
+    let line_start =
+        text.as_bytes()[..offset].iter().rposition(is_break).map_or(0, |index| index + 1);
+    if !text[line_start..offset].trim().is_empty() {
+        return None;
+    }
+
+    let mut end = line_start;
+    while end > 0 {
+        let before = &text.as_bytes()[..end];
+        let content_end =
+            before.iter().rposition(|byte| !is_break(byte)).map_or(0, |index| index + 1);
+        let start = before[..content_end].iter().rposition(is_break).map_or(0, |index| index + 1);
+        let line = &text[start..content_end];
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let leading = line.len() - line.trim_start().len();
+            return Some(Span::new(start + leading, start + line.trim_end().len()));
+        }
+        end = start;
+    }
+    None
 }
 
 /// The diagnostic for `*name` at `offset` when no anchor `name` exists, with the hint for

@@ -6,7 +6,9 @@
 //! they return still has the span where it was written (a merged value is found at its
 //! anchored source, with the `<<` that brought it in).
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
 
@@ -271,7 +273,7 @@ fn collect_entries<'t>(
 }
 
 /// One step of a JSON pointer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Segment {
     Key(String),
     Index(usize),
@@ -292,36 +294,71 @@ pub struct Located {
 
 /// Finds the node a JSON pointer names. `None` when the path leaves the tree.
 pub fn locate(tree: &Tree, root: NodeId, path: &[Segment], merge_keys: bool) -> Option<Located> {
-    let mut located = Located { node: tree.deref(root), written: root, key: None, via: Vec::new() };
-    if let NodeKind::Alias(_) = tree.node(root).kind {
-        located.via.push(tree.node(root).span);
+    Locator::new(tree, merge_keys).locate(root, path)
+}
+
+/// Finds nodes by JSON pointer, keeping the resolved entries of each mapping it has looked
+/// into, so that placing many errors in one large mapping stays linear.
+pub struct Locator<'t> {
+    tree: &'t Tree,
+    merge_keys: bool,
+    mappings: RefCell<HashMap<NodeId, Rc<HashMap<&'t str, ResolvedEntry>>>>,
+}
+
+impl<'t> Locator<'t> {
+    pub fn new(tree: &'t Tree, merge_keys: bool) -> Locator<'t> {
+        Locator { tree, merge_keys, mappings: RefCell::new(HashMap::new()) }
     }
 
-    for segment in path {
-        let (key, value, via) = match (&tree.node(located.node).kind, segment) {
-            (NodeKind::Sequence(items), Segment::Index(index)) => {
-                (None, *items.get(*index)?, Vec::new())
-            }
-            (NodeKind::Mapping(_), segment) => {
-                let wanted = match segment {
-                    Segment::Key(key) => key.clone(),
-                    Segment::Index(index) => index.to_string(),
-                };
-                let entry = entries(tree, located.node, merge_keys)
-                    .into_iter()
-                    .find(|entry| tree.key_text(tree.deref(entry.key)) == Some(wanted.as_str()))?;
-                (Some(entry.key), entry.value, entry.via)
-            }
-            _ => return None,
-        };
-
-        located.via.extend(via);
-        if let NodeKind::Alias(_) = tree.node(value).kind {
-            located.via.push(tree.node(value).span);
+    /// Finds the node at `path` below `root`. `None` when the path leaves the tree.
+    pub fn locate(&self, root: NodeId, path: &[Segment]) -> Option<Located> {
+        let tree = self.tree;
+        let mut located =
+            Located { node: tree.deref(root), written: root, key: None, via: Vec::new() };
+        if let NodeKind::Alias(_) = tree.node(root).kind {
+            located.via.push(tree.node(root).span);
         }
-        located = Located { node: tree.deref(value), written: value, key, via: located.via };
+
+        for segment in path {
+            let (key, value, via) = match (&tree.node(located.node).kind, segment) {
+                (NodeKind::Sequence(items), Segment::Index(index)) => {
+                    (None, *items.get(*index)?, Vec::new())
+                }
+                (NodeKind::Mapping(_), segment) => {
+                    let wanted = match segment {
+                        Segment::Key(key) => key.clone(),
+                        Segment::Index(index) => index.to_string(),
+                    };
+                    let entry = self.entries(located.node).get(wanted.as_str())?.clone();
+                    (Some(entry.key), entry.value, entry.via)
+                }
+                _ => return None,
+            };
+
+            located.via.extend(via);
+            if let NodeKind::Alias(_) = tree.node(value).kind {
+                located.via.push(tree.node(value).span);
+            }
+            located = Located { node: tree.deref(value), written: value, key, via: located.via };
+        }
+        Some(located)
     }
-    Some(located)
+
+    /// The resolved entries of `mapping` by key text (the first of equal keys).
+    fn entries(&self, mapping: NodeId) -> Rc<HashMap<&'t str, ResolvedEntry>> {
+        if let Some(found) = self.mappings.borrow().get(&mapping) {
+            return Rc::clone(found);
+        }
+        let mut by_key = HashMap::new();
+        for entry in entries(self.tree, mapping, self.merge_keys) {
+            if let Some(text) = self.tree.key_text(self.tree.deref(entry.key)) {
+                by_key.entry(text).or_insert(entry);
+            }
+        }
+        let by_key = Rc::new(by_key);
+        self.mappings.borrow_mut().insert(mapping, Rc::clone(&by_key));
+        by_key
+    }
 }
 
 /// A scalar's value under the YAML 1.2 core schema (a core tag, when present, decides).
