@@ -5,6 +5,7 @@
 //! JSON schema, then the orchestrator's own rules. A stage runs only when the stages before
 //! it found no error, so one mistake never shows up as a cascade of others.
 
+pub mod actions;
 pub mod diagnostic;
 pub mod image;
 pub mod incremental;
