@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use crate::core;
 use crate::files::DiskFiles;
+use crate::lsp::remote::{notes, Remote};
 use crate::lsp::store::{DocumentStore, Snapshot, Verdict};
 use crate::lsp::to_proto;
 
@@ -20,6 +21,8 @@ use crate::lsp::to_proto;
 enum Job {
     /// The text of this uri changed (or it was opened).
     Analyze(String),
+    /// What the orchestrator says of this uri changed: publish again, without analysing.
+    Republish(String),
     /// This uri was closed: clear its diagnostics once.
     Closed(ls_types::Uri),
 }
@@ -34,6 +37,10 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn analyze(&self, uri: &str) {
         self.send(Job::Analyze(uri.to_owned()));
+    }
+
+    pub fn republish(&self, uri: &str) {
+        self.send(Job::Republish(uri.to_owned()));
     }
 
     pub fn closed(&self, uri: ls_types::Uri) {
@@ -61,11 +68,16 @@ pub fn queue() -> (Scheduler, Jobs) {
 
 /// Starts the worker on the current tokio runtime. It stops when every [`Scheduler`] is
 /// dropped.
-pub fn start(jobs: Jobs, store: DocumentStore, client: Client) {
-    tokio::spawn(run(jobs.receiver, store, client));
+pub fn start(jobs: Jobs, store: DocumentStore, client: Client, remote: Remote) {
+    tokio::spawn(run(jobs.receiver, store, client, remote));
 }
 
-async fn run(mut receiver: mpsc::UnboundedReceiver<Job>, store: DocumentStore, client: Client) {
+async fn run(
+    mut receiver: mpsc::UnboundedReceiver<Job>,
+    store: DocumentStore,
+    client: Client,
+    remote: Remote,
+) {
     while let Some(first) = receiver.recv().await {
         let mut jobs = vec![first];
         while let Ok(job) = receiver.try_recv() {
@@ -74,19 +86,28 @@ async fn run(mut receiver: mpsc::UnboundedReceiver<Job>, store: DocumentStore, c
 
         for job in coalesce(jobs) {
             match job {
-                Job::Analyze(uri) => analyze_and_publish(&store, &client, &uri).await,
+                Job::Analyze(uri) => analyze_and_publish(&store, &client, &remote, &uri).await,
+                Job::Republish(uri) => republish(&store, &client, &remote, &uri).await,
                 Job::Closed(uri) => clear(&store, &client, uri).await,
             }
         }
     }
 }
 
-/// Keeps the jobs in order but only the last `Analyze` of each uri.
+/// Keeps the jobs in order but only the last `Analyze` of each uri, and a `Republish` only
+/// when no `Analyze` or `Republish` of its uri follows (an analysis publishes anyway).
 fn coalesce(jobs: Vec<Job>) -> Vec<Job> {
     let mut kept: Vec<Job> = Vec::with_capacity(jobs.len());
     for job in jobs.into_iter().rev() {
-        let repeated = matches!(&job, Job::Analyze(uri)
-            if kept.iter().any(|later| matches!(later, Job::Analyze(other) if other == uri)));
+        let repeated = match &job {
+            Job::Analyze(uri) => {
+                kept.iter().any(|later| matches!(later, Job::Analyze(other) if other == uri))
+            }
+            Job::Republish(uri) => kept.iter().any(|later| {
+                matches!(later, Job::Analyze(other) | Job::Republish(other) if other == uri)
+            }),
+            Job::Closed(_) => false,
+        };
         if !repeated {
             kept.push(job);
         }
@@ -95,7 +116,7 @@ fn coalesce(jobs: Vec<Job>) -> Vec<Job> {
     kept
 }
 
-async fn analyze_and_publish(store: &DocumentStore, client: &Client, uri: &str) {
+async fn analyze_and_publish(store: &DocumentStore, client: &Client, remote: &Remote, uri: &str) {
     let Some(snapshot) = store.snapshot(uri) else {
         return;
     };
@@ -107,6 +128,7 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, uri: &str) 
     let span = tracing::info_span!("analysis", uri, version);
     async move {
         let publish_uri = snapshot.uri.clone();
+        let snapshot_for_notes = snapshot.clone();
         let Some(diagnostics) = diagnostics_off_thread(store, snapshot).await else {
             return;
         };
@@ -115,13 +137,53 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, uri: &str) 
             tracing::debug!("analysis result is stale; dropped");
             return;
         };
+        remote.schedule_validation(uri);
 
         if store.session().push_diagnostics {
+            let diagnostics = with_remote_notes(remote, &snapshot_for_notes, diagnostics);
             client.publish_diagnostics(publish_uri, diagnostics, Some(version)).await;
         }
     }
     .instrument(span)
     .await;
+}
+
+/// Publishes the last analysis of `uri` again with the orchestrator's current notes, when
+/// that analysis is for the current version (else the pending analysis will publish).
+async fn republish(store: &DocumentStore, client: &Client, remote: &Remote, uri: &str) {
+    if !store.session().push_diagnostics {
+        return;
+    }
+    let Some(snapshot) = store.snapshot(uri) else {
+        return;
+    };
+    let Some(analysis) = store.current_analysis(uri) else {
+        return;
+    };
+    if analysis.version != snapshot.version || store.published_version(uri) != Some(snapshot.version) {
+        return;
+    }
+
+    let version = snapshot.version;
+    let publish_uri = snapshot.uri.clone();
+    let diagnostics = with_remote_notes(remote, &snapshot, analysis.diagnostics.clone());
+    client.publish_diagnostics(publish_uri, diagnostics, Some(version)).await;
+}
+
+/// The local diagnostics of `snapshot` followed by the orchestrator's notes on the same
+/// text.
+pub fn with_remote_notes(
+    remote: &Remote,
+    snapshot: &Snapshot,
+    mut diagnostics: Vec<ls_types::Diagnostic>,
+) -> Vec<ls_types::Diagnostic> {
+    diagnostics.extend(notes::diagnostics(
+        remote,
+        snapshot.uri.as_str(),
+        &snapshot.text,
+        snapshot.encoding,
+    ));
+    diagnostics
 }
 
 async fn clear(store: &DocumentStore, client: &Client, uri: ls_types::Uri) {
@@ -180,6 +242,7 @@ mod tests {
         jobs.iter()
             .map(|job| match job {
                 Job::Analyze(uri) => format!("analyze {uri}"),
+                Job::Republish(uri) => format!("republish {uri}"),
                 Job::Closed(uri) => format!("closed {}", uri.as_str()),
             })
             .collect()
@@ -197,5 +260,18 @@ mod tests {
         ];
 
         assert_eq!(names(&coalesce(jobs)), ["analyze a", "closed file:///b", "analyze b"]);
+    }
+
+    #[test]
+    fn a_republish_is_dropped_when_an_analysis_or_republish_of_its_uri_follows() {
+        let jobs = vec![
+            Job::Republish("a".to_owned()),
+            Job::Republish("b".to_owned()),
+            Job::Analyze("a".to_owned()),
+            Job::Republish("b".to_owned()),
+            Job::Republish("c".to_owned()),
+        ];
+
+        assert_eq!(names(&coalesce(jobs)), ["analyze a", "republish b", "republish c"]);
     }
 }

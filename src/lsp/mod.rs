@@ -5,10 +5,15 @@
 //! ([`analysis`]) that is the only publisher of diagnostics.
 
 pub mod analysis;
+pub mod commands;
 pub mod encoding;
 pub mod framing;
 pub mod from_proto;
+pub mod lenses;
+pub mod lifecycle;
 pub mod ordered;
+pub mod remote;
+pub mod requests;
 pub mod server;
 pub mod store;
 pub mod to_proto;
@@ -16,6 +21,7 @@ pub mod to_proto;
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
 use crate::lsp::ordered::Ordered;
+use crate::lsp::remote::Remote;
 use crate::lsp::server::Backend;
 use crate::lsp::store::DocumentStore;
 
@@ -29,10 +35,18 @@ pub fn build() -> (Service, ClientSocket, DocumentStore) {
     let store = DocumentStore::default();
     let (scheduler, jobs) = analysis::queue();
 
-    let (service, socket) = LspService::new(|client| {
-        analysis::start(jobs, store.clone(), client.clone());
-        Backend::new(client, store.clone())
-    });
+    let (service, socket) = LspService::build(|client| {
+        let remote = Remote::new(client.clone(), store.clone(), scheduler.clone());
+        analysis::start(jobs, store.clone(), client.clone(), remote.clone());
+        Backend::new(client, store.clone(), remote)
+    })
+    .custom_method(requests::STATUS, Backend::status)
+    .custom_method(requests::RELEASES, Backend::releases)
+    .custom_method(requests::ENVIRONMENTS, Backend::environments)
+    .custom_method(requests::DEPLOYMENTS, Backend::deployments)
+    .custom_method(requests::DEPLOYMENT_LOGS, Backend::deployment_logs)
+    .custom_method("window/workDoneProgress/cancel", Backend::cancel_progress)
+    .finish();
 
     (Ordered::new(service, store.clone(), scheduler), socket, store)
 }

@@ -46,6 +46,13 @@ impl<S> Ordered<S> {
         };
 
         match request.method() {
+            "initialize" => {
+                let properties = params.pointer("/capabilities/textDocument/codeLens/resolveSupport/properties");
+                let resolves = properties
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|properties| properties.iter().any(|name| name == "command"));
+                self.store.set_resolves_lens_command(resolves);
+            }
             "textDocument/didOpen" => {
                 let Some(params) = parse::<ls_types::DidOpenTextDocumentParams>(request, params)
                 else {
@@ -99,6 +106,23 @@ impl<S> Ordered<S> {
     }
 }
 
+/// Our custom requests (`stella/…`) take one object; a client that sends no params or
+/// `null` gets the same answer as for `{}`, as clients differ here.
+fn with_object_params(request: Request) -> Request {
+    if !request.method().starts_with("stella/")
+        || request.params().is_some_and(|params| !params.is_null())
+    {
+        return request;
+    }
+
+    let (method, id, _) = request.into_parts();
+    let builder = Request::build(method).params(serde_json::json!({}));
+    match id {
+        Some(id) => builder.id(id).finish(),
+        None => builder.finish(),
+    }
+}
+
 fn parse<T: serde::de::DeserializeOwned>(
     request: &Request,
     params: &serde_json::Value,
@@ -126,6 +150,7 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        let request = with_object_params(request);
         let applied = std::panic::catch_unwind(AssertUnwindSafe(|| self.apply(&request)));
         if applied.is_err() {
             tracing::error!(method = request.method(), "applying a message panicked");

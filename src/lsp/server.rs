@@ -9,19 +9,58 @@ use tower_lsp_server::ls_types;
 use tower_lsp_server::{Client, LanguageServer};
 use tracing::Instrument;
 
-use crate::lsp::analysis;
 use crate::lsp::encoding::PositionEncoding;
+use crate::lsp::remote::{poller, Capabilities, Remote};
 use crate::lsp::store::{DocumentStore, Session};
+use crate::lsp::{analysis, commands, lenses, lifecycle, requests};
 
 pub struct Backend {
-    #[allow(dead_code, reason = "kept for server-to-client notifications of later features")]
     client: Client,
     store: DocumentStore,
+    remote: Remote,
 }
 
 impl Backend {
-    pub fn new(client: Client, store: DocumentStore) -> Backend {
-        Backend { client, store }
+    pub fn new(client: Client, store: DocumentStore, remote: Remote) -> Backend {
+        Backend { client, store, remote }
+    }
+
+    pub async fn status(&self, _params: serde_json::Value) -> jsonrpc::Result<requests::Status> {
+        Ok(requests::status(&self.remote))
+    }
+
+    pub async fn releases(
+        &self,
+        params: requests::ReleasesParams,
+    ) -> jsonrpc::Result<serde_json::Value> {
+        requests::releases(&self.remote, params).await
+    }
+
+    pub async fn environments(&self, _params: serde_json::Value) -> jsonrpc::Result<serde_json::Value> {
+        requests::environments(&self.remote).await
+    }
+
+    pub async fn deployments(
+        &self,
+        params: requests::DeploymentsParams,
+    ) -> jsonrpc::Result<serde_json::Value> {
+        requests::deployments(&self.remote, params).await
+    }
+
+    pub async fn deployment_logs(
+        &self,
+        params: requests::LogsParams,
+    ) -> jsonrpc::Result<serde_json::Value> {
+        requests::deployment_logs(&self.remote, params).await
+    }
+
+    /// `window/workDoneProgress/cancel`, which tower-lsp-server does not route itself.
+    pub async fn cancel_progress(&self, params: ls_types::WorkDoneProgressCancelParams) {
+        let token = match params.token {
+            ls_types::NumberOrString::String(token) => token,
+            ls_types::NumberOrString::Number(number) => number.to_string(),
+        };
+        self.remote.cancel_progress(&token);
     }
 }
 
@@ -37,6 +76,11 @@ impl LanguageServer for Backend {
             .as_ref()
             .is_some_and(|text_document| text_document.diagnostic.is_some());
         self.store.set_session(Session { encoding, push_diagnostics: !pulls });
+        let resolves = self.store.resolves_lens_command();
+        self.remote.set_capabilities(Capabilities::of(&params.capabilities, resolves));
+        if let Some(process_id) = params.process_id {
+            lifecycle::watch_parent(&self.remote, process_id);
+        }
 
         tracing::info!(?encoding, push_diagnostics = !pulls, "initialize");
         Ok(initialize_result(encoding))
@@ -44,11 +88,16 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _params: ls_types::InitializedParams) {
         tracing::info!("initialized");
+        poller::start(&self.remote);
+        for warning in self.remote.warnings() {
+            self.client.show_message(ls_types::MessageType::WARNING, warning).await;
+        }
     }
 
     async fn shutdown(&self) -> jsonrpc::Result<()> {
         tracing::info!("shutdown");
         self.store.set_shut_down();
+        self.remote.shut_down().await;
         Ok(())
     }
 
@@ -75,8 +124,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: ls_types::DidCloseTextDocumentParams) {
-        let _span =
-            tracing::info_span!("did_close", uri = params.text_document.uri.as_str()).entered();
+        let uri = params.text_document.uri.as_str();
+        let _span = tracing::info_span!("did_close", uri).entered();
+        self.remote.closed(uri);
         tracing::debug!("closed");
     }
 
@@ -85,11 +135,32 @@ impl LanguageServer for Backend {
         params: ls_types::CodeLensParams,
     ) -> jsonrpc::Result<Option<Vec<ls_types::CodeLens>>> {
         let uri = params.text_document.uri.as_str();
-        let _span =
-            tracing::info_span!("code_lens", uri, version = self.store.version(uri)).entered();
+        let span = tracing::info_span!("code_lens", uri, version = self.store.version(uri));
 
-        // FIXME(lenses): the core does not compute lenses yet; answer at once with none.
-        Ok(Some(Vec::new()))
+        Ok(Some(lenses::code_lenses(&self.remote, uri).instrument(span).await))
+    }
+
+    async fn code_lens_resolve(&self, lens: ls_types::CodeLens) -> jsonrpc::Result<ls_types::CodeLens> {
+        Ok(lenses::resolve(&self.remote, lens))
+    }
+
+    async fn code_action(
+        &self,
+        params: ls_types::CodeActionParams,
+    ) -> jsonrpc::Result<Option<ls_types::CodeActionResponse>> {
+        let uri = params.text_document.uri.as_str();
+        let span = tracing::info_span!("code_action", uri, version = self.store.version(uri));
+
+        let actions = lenses::code_actions(&self.remote, uri, params.range).instrument(span).await;
+        Ok(Some(actions))
+    }
+
+    async fn execute_command(
+        &self,
+        params: ls_types::ExecuteCommandParams,
+    ) -> jsonrpc::Result<Option<serde_json::Value>> {
+        let span = tracing::info_span!("execute_command", command = params.command.as_str());
+        commands::execute(&self.remote, params).instrument(span).await
     }
 
     async fn diagnostic(
@@ -99,7 +170,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri.as_str().to_owned();
         let span = tracing::info_span!("diagnostic", uri, version = self.store.version(&uri));
 
-        let items = pull_diagnostics(&self.store, &uri).instrument(span).await;
+        let items = pull_diagnostics(&self.store, &self.remote, &uri).instrument(span).await;
 
         Ok(ls_types::DocumentDiagnosticReportResult::Report(
             ls_types::DocumentDiagnosticReport::Full(
@@ -118,16 +189,20 @@ impl LanguageServer for Backend {
 /// The diagnostics of the current version of `uri`: from the cache when the worker already
 /// analysed it, else computed now on a snapshot. Empty for documents that are not open or
 /// not `.stella.yaml`.
-async fn pull_diagnostics(store: &DocumentStore, uri: &str) -> Vec<ls_types::Diagnostic> {
-    if let Some(analysis) = store.current_analysis(uri) {
-        return analysis.diagnostics.clone();
-    }
-
+async fn pull_diagnostics(
+    store: &DocumentStore,
+    remote: &Remote,
+    uri: &str,
+) -> Vec<ls_types::Diagnostic> {
     let Some(snapshot) = store.snapshot(uri) else {
         return Vec::new();
     };
 
-    analysis::diagnostics_off_thread(store, snapshot).await.unwrap_or_default()
+    let local = match store.current_analysis(uri) {
+        Some(analysis) if analysis.version == snapshot.version => analysis.diagnostics.clone(),
+        _ => analysis::diagnostics_off_thread(store, snapshot.clone()).await.unwrap_or_default(),
+    };
+    analysis::with_remote_notes(remote, &snapshot, local)
 }
 
 fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
@@ -149,7 +224,12 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
             text_document_sync: Some(ls_types::TextDocumentSyncCapability::Options(
                 text_document_sync,
             )),
-            code_lens_provider: Some(ls_types::CodeLensOptions { resolve_provider: Some(false) }),
+            code_lens_provider: Some(ls_types::CodeLensOptions { resolve_provider: Some(true) }),
+            code_action_provider: Some(ls_types::CodeActionProviderCapability::Simple(true)),
+            execute_command_provider: Some(ls_types::ExecuteCommandOptions {
+                commands: commands::ALL.iter().map(|&command| command.to_owned()).collect(),
+                work_done_progress_options: ls_types::WorkDoneProgressOptions::default(),
+            }),
             diagnostic_provider: Some(ls_types::DiagnosticServerCapabilities::Options(
                 diagnostic_provider,
             )),

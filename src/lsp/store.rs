@@ -12,6 +12,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types;
 
 use crate::core;
+use crate::core::actions::{self, Action};
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::from_proto;
 
@@ -54,6 +55,16 @@ struct Document {
     analysis: Option<Arc<CachedAnalysis>>,
     /// What earlier analyses learnt; out of the store while an analysis uses it.
     analyzer: Option<Box<core::Analyzer>>,
+    /// The last lens sites computed from a text that parsed, moved through every edit since.
+    lenses: Option<Lenses>,
+}
+
+/// Lens sites in byte offsets of the current text.
+#[derive(Clone, Debug)]
+struct Lenses {
+    /// The version they were computed for; older when they were moved through edits.
+    version: i32,
+    sites: Vec<(core::Span, Action)>,
 }
 
 /// What the session agreed on at `initialize`.
@@ -76,6 +87,9 @@ struct Documents {
     session: Session,
     /// Whether the client sent `shutdown`, which makes a following `exit` a clean one.
     shut_down: bool,
+    /// Whether `initialize` listed `command` in `textDocument.codeLens.resolveSupport`,
+    /// which the protocol types do not carry, so it is read from the raw message.
+    resolves_lens_command: bool,
 }
 
 /// A copy of one version of a document, cheap to take and safe to analyse off the lock.
@@ -127,6 +141,14 @@ impl DocumentStore {
         self.lock().shut_down
     }
 
+    pub fn set_resolves_lens_command(&self, resolves: bool) {
+        self.lock().resolves_lens_command = resolves;
+    }
+
+    pub fn resolves_lens_command(&self) -> bool {
+        self.lock().resolves_lens_command
+    }
+
     /// The current text of `uri`, if it is open.
     pub fn text(&self, uri: &str) -> Option<String> {
         self.lock().by_uri.get(uri).map(|document| document.rope.to_string())
@@ -162,6 +184,7 @@ impl DocumentStore {
             published_version: None,
             analysis: None,
             analyzer: None,
+            lenses: None,
             uri: item.uri,
         };
 
@@ -192,7 +215,7 @@ impl DocumentStore {
         }
 
         for change in changes {
-            apply_change(&mut stored.rope, change, encoding);
+            apply_change(&mut stored.rope, stored.lenses.as_mut(), change, encoding);
         }
         stored.version = document.version;
         true
@@ -237,6 +260,85 @@ impl DocumentStore {
         }
     }
 
+    /// The uris of the open `.stella.yaml` documents.
+    pub fn stella_uris(&self) -> Vec<String> {
+        let documents = self.lock();
+        documents
+            .by_uri
+            .values()
+            .filter(|document| document.kind == DocumentKind::Stella)
+            .map(|document| document.uri.as_str().to_owned())
+            .collect()
+    }
+
+    /// A snapshot of `uri` together with its remembered lens sites, taken at the same
+    /// moment so the sites' offsets fit the snapshot's text.
+    pub fn lens_snapshot(
+        &self,
+        uri: &str,
+    ) -> Option<(Snapshot, Option<Vec<(core::Span, Action)>>)> {
+        let documents = self.lock();
+        let document = documents.by_uri.get(uri)?;
+        if document.kind != DocumentKind::Stella {
+            return None;
+        }
+        let rope = document.rope.clone();
+        let sites = document.lenses.as_ref().map(|lenses| lenses.sites.clone());
+        let snapshot_uri = document.uri.clone();
+        let version = document.version;
+        let encoding = documents.session.encoding;
+        drop(documents);
+
+        let path = file_path(&snapshot_uri);
+        let snapshot =
+            Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path };
+        Some((snapshot, sites))
+    }
+
+    /// Remembers the lens sites computed for `version`, if it is still current.
+    pub fn set_lenses(&self, uri: &str, version: i32, sites: Vec<(core::Span, Action)>) {
+        let mut documents = self.lock();
+        if let Some(document) = documents.by_uri.get_mut(uri) {
+            if document.version == version {
+                document.lenses = Some(Lenses { version, sites });
+            }
+        }
+    }
+
+    /// Whether the current text of `uri` still names `environment` (an `auto_promote`
+    /// entry or a branch target). True when `uri` is not open: the command checks again.
+    pub fn names_environment(&self, uri: &str, environment: &str) -> bool {
+        let wanted = Action::Promote { environment: environment.to_owned() };
+        let current = {
+            let documents = self.lock();
+            let Some(document) = documents.by_uri.get(uri) else {
+                return true;
+            };
+            match &document.lenses {
+                Some(lenses) if lenses.version == document.version => {
+                    return lenses.sites.iter().any(|(_, action)| *action == wanted);
+                }
+                _ => (document.version, document.rope.to_string()),
+            }
+        };
+
+        let (version, text) = current;
+        match actions::Document::read(&text) {
+            Ok(document) => {
+                let sites: Vec<(core::Span, Action)> =
+                    document.sites().into_iter().map(|site| (site.span, site.action)).collect();
+                let named = sites.iter().any(|(_, action)| *action == wanted);
+                self.set_lenses(uri, version, sites);
+                named
+            }
+            Err(_) => {
+                let documents = self.lock();
+                let lenses = documents.by_uri.get(uri).and_then(|document| document.lenses.as_ref());
+                lenses.is_none_or(|lenses| lenses.sites.iter().any(|(_, action)| *action == wanted))
+            }
+        }
+    }
+
     /// The cached analysis of `uri`, if it is for the current version.
     pub fn current_analysis(&self, uri: &str) -> Option<Arc<CachedAnalysis>> {
         let documents = self.lock();
@@ -270,13 +372,21 @@ impl DocumentStore {
     }
 }
 
-/// Applies one content change. A change without a range replaces the whole text.
+/// Applies one content change, moving the lens sites with the text. A change without a
+/// range replaces the whole text; the sites then move as if only the part between the
+/// common prefix and suffix had changed.
 fn apply_change(
     rope: &mut Rope,
+    lenses: Option<&mut Lenses>,
     change: &ls_types::TextDocumentContentChangeEvent,
     encoding: PositionEncoding,
 ) {
     let Some(range) = change.range else {
+        if let Some(lenses) = lenses {
+            let old = rope.to_string();
+            let (start, end) = changed_part(&old, &change.text);
+            move_sites(lenses, start, old.len() - end, change.text.len() - end - start);
+        }
         *rope = Rope::from_str(&change.text);
         return;
     };
@@ -286,8 +396,44 @@ fn apply_change(
         tracing::warn!(?range, "change range falls inside a character; snapped to its start");
     }
 
+    if let Some(lenses) = lenses {
+        let start_byte = rope.char_to_byte(start.char_index);
+        let end_byte = rope.char_to_byte(end.char_index);
+        move_sites(lenses, start_byte, end_byte, change.text.len());
+    }
     rope.remove(start.char_index..end.char_index);
     rope.insert(start.char_index, &change.text);
+}
+
+/// The lengths of the common prefix and (non-overlapping) common suffix of two texts, on
+/// character boundaries.
+fn changed_part(old: &str, new: &str) -> (usize, usize) {
+    let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+    let prefix = core::line_index::floor_char_boundary(old, prefix);
+    let limit = old.len().min(new.len()) - prefix;
+    let suffix = old.bytes().rev().zip(new.bytes().rev()).take(limit).take_while(|(a, b)| a == b).count();
+    let mut suffix = suffix;
+    while !old.is_char_boundary(old.len() - suffix) {
+        suffix -= 1;
+    }
+    (prefix, suffix)
+}
+
+/// Moves lens sites through the replacement of `start..end` by `inserted` bytes: sites
+/// after it shift, sites inside it collapse to its start.
+fn move_sites(lenses: &mut Lenses, start: usize, end: usize, inserted: usize) {
+    let moved = |offset: usize| {
+        if offset < start {
+            offset
+        } else if offset >= end {
+            offset - (end - start) + inserted
+        } else {
+            start
+        }
+    };
+    for (span, _) in &mut lenses.sites {
+        *span = core::Span::new(moved(span.start), moved(span.end).max(moved(span.start)));
+    }
 }
 
 fn file_path(uri: &ls_types::Uri) -> Option<PathBuf> {

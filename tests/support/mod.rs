@@ -49,8 +49,13 @@ components:
     build_context: .
 ";
 
+/// How the test client answers a request from the server: `Some(result)` answers with
+/// that result (`{"error": …}` objects answer with an error), `None` never answers.
+pub type Answer = Box<dyn Fn(&Value) -> Option<Value> + Send + Sync>;
+
 pub struct TestClient {
     outgoing: mpsc::UnboundedSender<Vec<u8>>,
+    answer: std::sync::Arc<std::sync::Mutex<Answer>>,
     incoming: mpsc::UnboundedReceiver<Value>,
     /// Messages read but not yet consumed by a wait.
     buffered: VecDeque<Value>,
@@ -62,11 +67,30 @@ pub struct TestClient {
 impl TestClient {
     /// Starts the built binary as `stella-lsp serve`.
     pub fn binary() -> TestClient {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_stella-lsp"))
+        TestClient::launch(&Launch::default())
+    }
+
+    /// Starts the built binary with its environment cleared of every `STELLA_…` variable
+    /// and `HOME`, then set as `launch` says.
+    pub fn launch(launch: &Launch) -> TestClient {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_stella-lsp"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("STELLA_") || name == "HOME" || name == "RUST_LOG" {
+                command.env_remove(name);
+            }
+        }
+        for (name, value) in &launch.env {
+            command.env(name, value);
+        }
+        let stderr = match &launch.stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("the log file opens")),
+            None => Stdio::inherit(),
+        };
+        let mut child = command
             .arg("serve")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("the server binary starts");
@@ -99,10 +123,46 @@ impl TestClient {
     {
         let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
         let (incoming_tx, incoming) = mpsc::unbounded_channel();
+        let answer: std::sync::Arc<std::sync::Mutex<Answer>> =
+            std::sync::Arc::new(std::sync::Mutex::new(Box::new(|_| Some(Value::Null))));
         tokio::spawn(write_loop(writer, outgoing_rx));
-        tokio::spawn(read_loop(reader, incoming_tx, outgoing.clone()));
+        tokio::spawn(read_loop(reader, incoming_tx, outgoing.clone(), answer.clone()));
 
-        TestClient { outgoing, incoming, buffered: VecDeque::new(), next_id: 0, child: None }
+        TestClient {
+            outgoing,
+            answer,
+            incoming,
+            buffered: VecDeque::new(),
+            next_id: 0,
+            child: None,
+        }
+    }
+
+    /// Sets how requests from the server are answered from now on (by default: `null`).
+    pub fn answer_with(&self, answer: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static) {
+        *self.answer.lock().unwrap() = Box::new(answer);
+    }
+
+    /// Every message read so far and not consumed, without waiting.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        while let Ok(message) = self.incoming.try_recv() {
+            self.buffered.push_back(message);
+        }
+        self.buffered.drain(..).collect()
+    }
+
+    /// Every message that arrives within `quiet` of the one before (or of now).
+    pub async fn collect_for(&mut self, quiet: Duration) -> Vec<Value> {
+        let mut messages: Vec<Value> = self.buffered.drain(..).collect();
+        while let Ok(Some(message)) = timeout(quiet, self.incoming.recv()).await {
+            messages.push(message);
+        }
+        messages
+    }
+
+    /// The pid of the server process, when testing the binary.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(tokio::process::Child::id)
     }
 
     /// Sends bytes as they are, framing and all (for malformed input).
@@ -275,6 +335,13 @@ impl TestClient {
     }
 }
 
+/// How to start the binary: its environment and where its stderr goes.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    pub env: Vec<(String, String)>,
+    pub stderr: Option<std::path::PathBuf>,
+}
+
 pub fn is_publish_for(message: &Value, uri: &str) -> bool {
     message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
 }
@@ -302,6 +369,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     reader: R,
     incoming: mpsc::UnboundedSender<Value>,
     outgoing: mpsc::UnboundedSender<Vec<u8>>,
+    answer: std::sync::Arc<std::sync::Mutex<Answer>>,
 ) {
     let mut reader = BufReader::new(reader);
     loop {
@@ -330,11 +398,22 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         let message: Value = serde_json::from_slice(&body).expect("the server sends JSON");
 
-        // Server-to-client requests (they have both a method and an id) are answered at once.
+        // Server-to-client requests (they have both a method and an id) are answered as
+        // the test says, at once, and also queued for the test to see.
         if message.get("method").is_some() && message.get("id").is_some() {
-            let _ = outgoing
-                .send(frame(&json!({"jsonrpc": "2.0", "id": message["id"], "result": null})));
-            continue;
+            let answered = (answer.lock().unwrap())(&message);
+            match answered {
+                Some(Value::Object(error)) if error.contains_key("error") => {
+                    let _ = outgoing.send(frame(
+                        &json!({"jsonrpc": "2.0", "id": message["id"], "error": error["error"]}),
+                    ));
+                }
+                Some(result) => {
+                    let _ = outgoing
+                        .send(frame(&json!({"jsonrpc": "2.0", "id": message["id"], "result": result})));
+                }
+                None => {}
+            }
         }
         if incoming.send(message).is_err() {
             return;
