@@ -37,8 +37,8 @@ enum Command {
     Serve,
     /// Check files and report diagnostics; exit 1 on errors, 2 on usage or I/O errors.
     Check(CheckArgs),
-    /// Print the JSON schema of `.stella.yaml`.
-    Schema,
+    /// Print the JSON schema of `.stella.yaml` (or, with `--global`, of the global config).
+    Schema(SchemaArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,6 +49,13 @@ struct CheckArgs {
     /// How to print the diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+struct SchemaArgs {
+    /// Print the schema of the global config, `~/.stella/config.yaml`, instead.
+    #[arg(long)]
+    global: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -68,7 +75,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None | Some(Command::Serve) => serve(),
         Some(Command::Check(args)) => check(&args),
-        Some(Command::Schema) => schema(),
+        Some(Command::Schema(args)) => schema(&args),
     };
 
     match result {
@@ -93,10 +100,13 @@ fn serve() -> anyhow::Result<ExitCode> {
     Ok(if shut_down { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn schema() -> anyhow::Result<ExitCode> {
+fn schema(args: &SchemaArgs) -> anyhow::Result<ExitCode> {
+    let format = if args.global { core::Format::GlobalConfig } else { core::Format::Stella };
+    let schema = format.schema();
+
     let mut stdout = io::stdout().lock();
-    stdout.write_all(core::SCHEMA.as_bytes()).context("cannot write to stdout")?;
-    if !core::SCHEMA.ends_with('\n') {
+    stdout.write_all(schema.as_bytes()).context("cannot write to stdout")?;
+    if !schema.ends_with('\n') {
         writeln!(stdout).context("cannot write to stdout")?;
     }
     Ok(ExitCode::SUCCESS)
@@ -161,16 +171,34 @@ fn check_file(path: &Path) -> anyhow::Result<Checked> {
         )
     })?;
 
-    let files = DiskFiles::around(path);
-    let context =
-        core::Context { files: files.as_ref().map(|files| files as &dyn core::FileSystem) };
-    let analysis = core::analyze(&text, &context);
+    let analysis = match format_of(path) {
+        core::Format::GlobalConfig => core::global::analyze(&text),
+        core::Format::Stella => {
+            let files = DiskFiles::around(path);
+            let context =
+                core::Context { files: files.as_ref().map(|files| files as &dyn core::FileSystem) };
+            core::analyze(&text, &context)
+        }
+    };
 
     Ok(Checked { path: path.to_path_buf(), text, diagnostics: analysis.diagnostics })
 }
 
-/// Files named on the command line are checked whatever their name; directories are
-/// searched like the current directory is by default.
+/// The global config's format for a `config.yaml` or `config.yml` in a `.stella` folder
+/// (also when named from inside that folder), else `.stella.yaml`.
+fn format_of(path: &Path) -> core::Format {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    if core::global::is_config_path(&absolute.to_string_lossy()) {
+        core::Format::GlobalConfig
+    } else {
+        core::Format::Stella
+    }
+}
+
+/// Files named on the command line are checked whatever their name (a global config, a
+/// `config.yaml` or `config.yml` in a `.stella` folder, with its own schema; anything else
+/// as a `.stella.yaml`); directories are searched like the current directory is by default,
+/// for `.stella.yaml` files only.
 fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut expanded = Vec::new();
     for path in paths {

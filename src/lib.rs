@@ -5,9 +5,12 @@
 //!   (the file system is reached only through the [`core::FileSystem`] trait).
 //! - [`lsp`] is the language server: document store, position encodings, the protocol.
 //! - [`cli`] is the command line: `serve`, `check` and `schema`.
+//!
+//! [`git`] reads the local repository through the `git` binary (tags, `HEAD`).
 
 pub mod cli;
 pub mod core;
 pub mod files;
+pub mod git;
 pub mod logging;
 pub mod lsp;

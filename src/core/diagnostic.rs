@@ -105,6 +105,9 @@ codes! {
     ApprovalConflict = "approval-conflict", Semantic, Error, "`auto_approve: true` contradicts `require_review: true`";
     MissingPath = "missing-path", Semantic, Warning, "`dockerfile`, `build_context` or `test_workflow` names a path that does not exist";
     InvalidImage = "invalid-image", Semantic, Error, "`image` is not a valid OCI image reference";
+    TokenInConfig = "token-in-config", Schema, Warning, "global config: a `token` key; tokens belong in `~/.stella/credentials.yaml` or `STELLA_TOKEN`";
+    UnknownContext = "unknown-context", Semantic, Error, "global config: `current_context` names no entry of `contexts` (with a did-you-mean)";
+    InsecureServer = "insecure-server", Semantic, Error, "global config: a `server` uses plain `http://` to a host other than localhost, 127.0.0.0/8 or ::1";
 }
 
 impl fmt::Display for Code {

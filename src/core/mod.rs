@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod diagnostic;
+pub mod global;
 pub mod image;
 pub mod incremental;
 pub mod line_index;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod semantic;
 pub mod span;
 pub mod suggest;
+pub mod version;
 pub mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Related, Severity, Stage};
@@ -55,6 +57,33 @@ pub struct Analysis {
 /// The JSON schema of `.stella.yaml`, as shipped in `schemas/stella.schema.json`.
 pub const SCHEMA: &str = include_str!("../../schemas/stella.schema.json");
 
+/// Which file a text is analysed as; each has its own schema and rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// A repository's `.stella.yaml`: [`analyze`] or [`Analyzer`].
+    Stella,
+    /// The user's `~/.stella/config.yaml`: [`global::analyze`].
+    GlobalConfig,
+}
+
+impl Format {
+    /// The format's JSON schema, as shipped in `schemas/`.
+    pub const fn schema(self) -> &'static str {
+        match self {
+            Format::Stella => SCHEMA,
+            Format::GlobalConfig => global::SCHEMA,
+        }
+    }
+
+    /// How messages name a file of this format.
+    const fn file_name(self) -> &'static str {
+        match self {
+            Format::Stella => "a `.stella.yaml`",
+            Format::GlobalConfig => "the global config",
+        }
+    }
+}
+
 /// Analyse one `.stella.yaml` text.
 pub fn analyze(text: &str, context: &Context<'_>) -> Analysis {
     Analysis { diagnostics: sort(stages(text, context)) }
@@ -67,37 +96,14 @@ fn sort(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 fn stages(text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
-    let parsed = yaml::parse(text);
-    if !parsed.diagnostics.is_empty() {
-        return parsed.diagnostics;
-    }
-
-    let tree = &parsed.tree;
-    if let Some(second) = tree.documents.get(1) {
-        let message = "a `.stella.yaml` holds a single YAML document; remove this document marker and what follows, or move it to its own file";
-        return vec![Diagnostic::new(Code::MultipleDocuments, second.start, message)];
-    }
-
-    let root = tree
-        .documents
-        .first()
-        .and_then(|document| document.root)
-        .filter(|&root| !is_empty_document(tree, root));
-    let value = match root {
-        Some(root) => match yaml::resolve::to_json(
-            tree,
-            root,
-            yaml::resolve::expansion_budget(text.len()),
-            MERGE_KEYS,
-        ) {
-            Ok(value) => value,
-            Err(diagnostic) => return vec![diagnostic],
-        },
-        None => serde_json::Value::Object(serde_json::Map::new()),
+    let document = match syntax(text, Format::Stella) {
+        Ok(document) => document,
+        Err(diagnostics) => return diagnostics,
     };
 
+    let Document { tree, root, value } = document;
     let schema_diagnostics =
-        schema::diagnostics(&schema::Instance::document(tree, root, &value, text));
+        schema::diagnostics(&schema::Instance::document(&tree, root, &value, text));
     if !schema_diagnostics.is_empty() {
         return schema_diagnostics;
     }
@@ -106,7 +112,51 @@ fn stages(text: &str, context: &Context<'_>) -> Vec<Diagnostic> {
     let Some(root) = root else {
         return Vec::new();
     };
-    semantic::diagnostics(&model::config(tree, root), context)
+    semantic::diagnostics(&model::config(&tree, root), context)
+}
+
+/// A text that passed the syntax stage: its tree, the root of its one document (`None` when
+/// the document is empty) and the resolved value the schema validates (an empty mapping for
+/// an empty document).
+struct Document {
+    tree: yaml::Tree,
+    root: Option<yaml::NodeId>,
+    value: serde_json::Value,
+}
+
+/// The syntax stage, shared by every format: YAML, one document, aliases and merge keys
+/// resolved under the budget. `Err` holds the syntax diagnostics.
+fn syntax(text: &str, format: Format) -> Result<Document, Vec<Diagnostic>> {
+    let parsed = yaml::parse(text);
+    if !parsed.diagnostics.is_empty() {
+        return Err(parsed.diagnostics);
+    }
+
+    let tree = parsed.tree;
+    if let Some(second) = tree.documents.get(1) {
+        let message = format!(
+            "{} holds a single YAML document; remove this document marker and what follows, or move it to its own file",
+            format.file_name()
+        );
+        return Err(vec![Diagnostic::new(Code::MultipleDocuments, second.start, message)]);
+    }
+
+    let root = tree
+        .documents
+        .first()
+        .and_then(|document| document.root)
+        .filter(|&root| !is_empty_document(&tree, root));
+    let value = match root {
+        Some(root) => yaml::resolve::to_json(
+            &tree,
+            root,
+            yaml::resolve::expansion_budget(text.len()),
+            MERGE_KEYS,
+        )
+        .map_err(|diagnostic| vec![diagnostic])?,
+        None => serde_json::Value::Object(serde_json::Map::new()),
+    };
+    Ok(Document { tree, root, value })
 }
 
 const MERGE_KEYS: yaml::resolve::Options = yaml::resolve::Options { merge_keys: true };

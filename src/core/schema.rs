@@ -1,7 +1,8 @@
-//! The schema stage: validates the resolved document against `schemas/stella.schema.json`
-//! and puts every error on the exact key or value it concerns.
+//! The schema stage: validates the resolved document against its format's schema
+//! (`schemas/stella.schema.json` or `schemas/stella-config.schema.json`) and puts every
+//! error on the exact key or value it concerns.
 //!
-//! The validator is compiled once per process. Placement: an unknown key goes on the key;
+//! Each validator is compiled once per process. Placement: an unknown key goes on the key;
 //! a wrong type or value on the value (on the key when there is no value token); a missing
 //! key on the key whose mapping lacks it, or on the `-` of a list item. An error in a value
 //! that was merged in (`<<`) or reached through an alias is reported once, at the written
@@ -20,26 +21,47 @@ use crate::core::span::Span;
 use crate::core::suggest;
 use crate::core::yaml::resolve::{self, Located, Segment};
 use crate::core::yaml::{NodeId, NodeKind, ScalarStyle, Tree};
-use crate::core::SCHEMA;
+use crate::core::Format;
 
-/// The parsed schema document.
+/// The parsed schema document of `.stella.yaml`.
+pub fn schema() -> &'static Value {
+    schema_for(Format::Stella)
+}
+
+/// The parsed schema document of `format`.
 ///
 /// # Panics
 /// Only if the embedded schema is not JSON, which the tests rule out.
-pub fn schema() -> &'static Value {
-    static SCHEMA_VALUE: OnceLock<Value> = OnceLock::new();
-    SCHEMA_VALUE
-        .get_or_init(|| serde_json::from_str(SCHEMA).expect("the embedded schema is valid JSON"))
+pub fn schema_for(format: Format) -> &'static Value {
+    static STELLA: OnceLock<Value> = OnceLock::new();
+    static GLOBAL_CONFIG: OnceLock<Value> = OnceLock::new();
+    let cell = match format {
+        Format::Stella => &STELLA,
+        Format::GlobalConfig => &GLOBAL_CONFIG,
+    };
+    cell.get_or_init(|| {
+        serde_json::from_str(format.schema()).expect("the embedded schema is valid JSON")
+    })
 }
 
 fn compile(schema: &Value) -> Validator {
     jsonschema::draft202012::new(schema).expect("the embedded schema is a valid 2020-12 schema")
 }
 
-/// The validator of whole documents.
+/// The validator of whole `.stella.yaml` documents.
 pub fn document_validator() -> &'static Validator {
-    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| compile(schema()))
+    validator_for(Format::Stella)
+}
+
+/// The validator of whole documents of `format`.
+pub fn validator_for(format: Format) -> &'static Validator {
+    static STELLA: OnceLock<Validator> = OnceLock::new();
+    static GLOBAL_CONFIG: OnceLock<Validator> = OnceLock::new();
+    let cell = match format {
+        Format::Stella => &STELLA,
+        Format::GlobalConfig => &GLOBAL_CONFIG,
+    };
+    cell.get_or_init(|| compile(schema_for(format)))
 }
 
 /// The long collections of a document, which the incremental analysis splits into units
@@ -141,13 +163,26 @@ pub struct Instance<'a> {
     /// for a unit. Messages and schema look-ups use the full path.
     pub prefix: &'a [Segment],
     pub validator: &'static Validator,
+    /// Whose schema names the allowed keys in did-you-mean suggestions.
+    pub format: Format,
     /// Finds the nodes errors are about; shared by all the errors of one validation.
     pub locator: resolve::Locator<'a>,
 }
 
 impl<'a> Instance<'a> {
-    /// A whole document.
+    /// A whole `.stella.yaml` document.
     pub fn document(
+        tree: &'a Tree,
+        root: Option<NodeId>,
+        value: &'a Value,
+        text: &'a str,
+    ) -> Instance<'a> {
+        Instance::document_of(Format::Stella, tree, root, value, text)
+    }
+
+    /// A whole document of `format`.
+    pub fn document_of(
+        format: Format,
         tree: &'a Tree,
         root: Option<NodeId>,
         value: &'a Value,
@@ -159,7 +194,8 @@ impl<'a> Instance<'a> {
             value,
             text,
             prefix: &[],
-            validator: document_validator(),
+            validator: validator_for(format),
+            format,
             locator: resolve::Locator::new(tree, true),
         }
     }
@@ -349,7 +385,7 @@ fn placed(
 
 /// An unknown key, on the key, with the closest allowed key as a suggestion.
 fn unknown_key(instance: &Instance<'_>, path: &[Segment], key: &str) -> Diagnostic {
-    let allowed = allowed_keys(path);
+    let allowed = allowed_keys_for(instance.format, path);
     let mut key_path = path.to_vec();
     key_path.push(Segment::Key(key.to_owned()));
     let located = locate(instance, &key_path);
@@ -495,15 +531,21 @@ fn definition_noun(path: &[Segment]) -> Option<&'static str> {
         (Some(Segment::Key(list)), Some(Segment::Index(_))) => match list.as_str() {
             "components" => Some("component"),
             "environments" => Some("environment"),
+            "plugins" => Some("plugin"),
             _ => None,
         },
         _ => None,
     }
 }
 
-/// The keys the schema allows for the mapping at `path`.
+/// The keys the `.stella.yaml` schema allows for the mapping at `path`.
 pub fn allowed_keys(path: &[Segment]) -> Vec<String> {
-    let Some(subschema) = subschema(path) else {
+    allowed_keys_for(Format::Stella, path)
+}
+
+/// The keys the schema of `format` allows for the mapping at `path`.
+pub fn allowed_keys_for(format: Format, path: &[Segment]) -> Vec<String> {
+    let Some(subschema) = subschema_for(format, path) else {
         return Vec::new();
     };
     subschema
@@ -513,9 +555,17 @@ pub fn allowed_keys(path: &[Segment]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The part of the schema that describes the value at `path`, following local `$ref`s.
+/// The part of the `.stella.yaml` schema that describes the value at `path`, following
+/// local `$ref`s.
 pub fn subschema(path: &[Segment]) -> Option<&'static Value> {
-    let mut current = dereference(schema());
+    subschema_for(Format::Stella, path)
+}
+
+/// The part of the schema of `format` that describes the value at `path`, following local
+/// `$ref`s.
+pub fn subschema_for(format: Format, path: &[Segment]) -> Option<&'static Value> {
+    let root = schema_for(format);
+    let mut current = dereference(root, root);
     for segment in path {
         let next = match segment {
             Segment::Key(key) => current
@@ -524,19 +574,19 @@ pub fn subschema(path: &[Segment]) -> Option<&'static Value> {
                 .or_else(|| current.get("additionalProperties").filter(|value| value.is_object())),
             Segment::Index(_) => current.get("items"),
         }?;
-        current = dereference(next);
+        current = dereference(root, next);
     }
     Some(current)
 }
 
-fn dereference(value: &'static Value) -> &'static Value {
+fn dereference(root: &'static Value, value: &'static Value) -> &'static Value {
     let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
         return value;
     };
     let Some(pointer) = reference.strip_prefix('#') else {
         return value;
     };
-    schema().pointer(pointer).unwrap_or(value)
+    root.pointer(pointer).unwrap_or(value)
 }
 
 fn plain(value: &Value) -> String {

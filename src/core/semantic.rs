@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use globset::GlobBuilder;
+use globset::{Glob, GlobBuilder};
 
 use crate::core::diagnostic::{Code, Diagnostic};
 use crate::core::image;
@@ -42,6 +42,12 @@ pub fn diagnostics(config: &Config, context: &Context<'_>) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// How every glob of the format is read (`tag_pattern`, branch patterns, ignore paths): as
+/// globset does, except that `*` and `?` never match a `/`.
+pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
 fn duplicates<'a>(
     diagnostics: &mut Vec<Diagnostic>,
     code: Code,
@@ -68,7 +74,7 @@ fn globs(diagnostics: &mut Vec<Diagnostic>, config: &Config) {
     let ignore_paths = config.ignore_paths.iter().map(|path| (path, "the ignore path"));
 
     for (pattern, what) in tag_pattern.chain(branches).chain(ignore_paths) {
-        if let Err(error) = GlobBuilder::new(&pattern.value).literal_separator(true).build() {
+        if let Err(error) = glob(&pattern.value) {
             let reason = error.kind().to_string();
             diagnostics.push(Diagnostic::new(
                 Code::InvalidGlob,
@@ -101,10 +107,10 @@ fn version_pattern(diagnostics: &mut Vec<Diagnostic>, config: &Config) {
     let Some(tag_pattern) = &config.release.tag_pattern else {
         return;
     };
-    let Ok(glob) = GlobBuilder::new(&tag_pattern.value).literal_separator(true).build() else {
+    let Ok(tag_glob) = glob(&tag_pattern.value) else {
         return;
     };
-    let matcher = glob.compile_matcher();
+    let matcher = tag_glob.compile_matcher();
     let example = version_pattern.value.replace("{version}", SAMPLE_VERSIONS[0]);
     let readable = SAMPLE_VERSIONS
         .iter()

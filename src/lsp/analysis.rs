@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::core;
 use crate::files::DiskFiles;
 use crate::lsp::remote::{notes, Remote};
-use crate::lsp::store::{DocumentStore, Snapshot, Verdict};
+use crate::lsp::store::{DocumentKind, DocumentStore, Snapshot, Verdict};
 use crate::lsp::to_proto;
 
 #[derive(Debug)]
@@ -177,6 +177,9 @@ pub fn with_remote_notes(
     snapshot: &Snapshot,
     mut diagnostics: Vec<ls_types::Diagnostic>,
 ) -> Vec<ls_types::Diagnostic> {
+    if snapshot.kind != DocumentKind::Stella {
+        return diagnostics;
+    }
     diagnostics.extend(notes::diagnostics(
         remote,
         snapshot.uri.as_str(),
@@ -225,13 +228,22 @@ pub fn diagnostics(
     snapshot: &Snapshot,
     analyzer: &mut core::Analyzer,
 ) -> Vec<ls_types::Diagnostic> {
+    let analysis = match snapshot.kind {
+        DocumentKind::Stella => stella_analysis(snapshot, analyzer),
+        // The global config is small enough to analyse whole, and names no paths to check.
+        DocumentKind::GlobalConfig => core::global::analyze(&snapshot.text),
+        DocumentKind::Other => core::Analysis::default(),
+    };
+
+    to_proto::diagnostics(&snapshot.uri, &snapshot.text, &analysis.diagnostics, snapshot.encoding)
+}
+
+fn stella_analysis(snapshot: &Snapshot, analyzer: &mut core::Analyzer) -> core::Analysis {
     let files = snapshot.path.as_deref().and_then(DiskFiles::around);
     let context =
         core::Context { files: files.as_ref().map(|files| files as &dyn core::FileSystem) };
 
-    let analysis = analyzer.analyze(&snapshot.text, &context);
-
-    to_proto::diagnostics(&snapshot.uri, &snapshot.text, &analysis.diagnostics, snapshot.encoding)
+    analyzer.analyze(&snapshot.text, &context)
 }
 
 #[cfg(test)]

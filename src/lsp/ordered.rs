@@ -61,7 +61,7 @@ impl<S> Ordered<S> {
                 let uri = params.text_document.uri.as_str().to_owned();
                 let kind = DocumentKind::of(&params.text_document.uri);
                 self.store.open(params.text_document);
-                if kind == DocumentKind::Stella {
+                if kind.is_analysed() {
                     self.scheduler.analyze(&uri);
                 }
             }
@@ -71,7 +71,7 @@ impl<S> Ordered<S> {
                     return;
                 };
                 let changed = self.store.change(&params.text_document, &params.content_changes);
-                if changed && DocumentKind::of(&params.text_document.uri) == DocumentKind::Stella {
+                if changed && DocumentKind::of(&params.text_document.uri).is_analysed() {
                     self.scheduler.analyze(params.text_document.uri.as_str());
                 }
             }
@@ -81,8 +81,7 @@ impl<S> Ordered<S> {
                     return;
                 };
                 let uri = params.text_document.uri;
-                if self.store.close(uri.as_str()) && DocumentKind::of(&uri) == DocumentKind::Stella
-                {
+                if self.store.close(uri.as_str()) && DocumentKind::of(&uri).is_analysed() {
                     self.scheduler.closed(uri);
                 }
             }

@@ -21,6 +21,9 @@ use crate::lsp::from_proto;
 pub enum DocumentKind {
     /// A `.stella.yaml` or `.stella.yml`: analysed, gets diagnostics.
     Stella,
+    /// The global config, `…/.stella/config.yaml` or `config.yml`: analysed with its own
+    /// schema and rules, gets diagnostics.
+    GlobalConfig,
     /// Anything else the client opened: kept in sync, never analysed.
     Other,
 }
@@ -31,9 +34,16 @@ impl DocumentKind {
         let path = uri.split(['?', '#']).next().unwrap_or(uri);
         if path.ends_with(".stella.yaml") || path.ends_with(".stella.yml") {
             DocumentKind::Stella
+        } else if core::global::is_config_path(path) {
+            DocumentKind::GlobalConfig
         } else {
             DocumentKind::Other
         }
+    }
+
+    /// Whether documents of this kind are analysed and get diagnostics.
+    pub fn is_analysed(self) -> bool {
+        self != DocumentKind::Other
     }
 }
 
@@ -101,6 +111,8 @@ pub struct Snapshot {
     pub encoding: PositionEncoding,
     /// The file on disk, for `file:` uris.
     pub path: Option<PathBuf>,
+    /// Which analysis the text gets; never [`DocumentKind::Other`].
+    pub kind: DocumentKind,
 }
 
 /// What to do with an analysis result.
@@ -226,13 +238,15 @@ impl DocumentStore {
         self.lock().by_uri.remove(uri).is_some()
     }
 
-    /// A copy of the current text of an open `.stella.yaml` document, ready to analyse.
+    /// A copy of the current text of an open document that is analysed (a `.stella.yaml`
+    /// or the global config), ready to analyse.
     pub fn snapshot(&self, uri: &str) -> Option<Snapshot> {
         let documents = self.lock();
         let document = documents.by_uri.get(uri)?;
-        if document.kind != DocumentKind::Stella {
+        if !document.kind.is_analysed() {
             return None;
         }
+        let kind = document.kind;
 
         let rope = document.rope.clone();
         let snapshot_uri = document.uri.clone();
@@ -241,7 +255,7 @@ impl DocumentStore {
         drop(documents);
 
         let path = file_path(&snapshot_uri);
-        Some(Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path })
+        Some(Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path, kind })
     }
 
     /// The document's incremental analyzer, taken out for one analysis; a fresh one when
@@ -290,8 +304,9 @@ impl DocumentStore {
         drop(documents);
 
         let path = file_path(&snapshot_uri);
+        let text = rope.to_string();
         let snapshot =
-            Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path };
+            Snapshot { uri: snapshot_uri, version, text, encoding, path, kind: DocumentKind::Stella };
         Some((snapshot, sites))
     }
 
@@ -463,13 +478,17 @@ mod tests {
     }
 
     #[test]
-    fn only_stella_files_are_analysed() {
+    fn only_stella_files_and_the_global_config_are_analysed() {
         let kind = |text: &str| DocumentKind::of(&text.parse().unwrap());
 
         assert_eq!(kind("file:///w/.stella.yaml"), DocumentKind::Stella);
         assert_eq!(kind("file:///w/app.stella.yml"), DocumentKind::Stella);
         assert_eq!(kind("file:///w/stella.yaml"), DocumentKind::Other);
         assert_eq!(kind("file:///w/.stella.yaml.bak"), DocumentKind::Other);
+        assert_eq!(kind("file:///home/u/.stella/config.yaml"), DocumentKind::GlobalConfig);
+        assert_eq!(kind("file:///home/u/.stella/config.yml?x=1"), DocumentKind::GlobalConfig);
+        assert_eq!(kind("file:///w/config.yaml"), DocumentKind::Other);
+        assert_eq!(kind("file:///home/u/.stella/credentials.yaml"), DocumentKind::Other);
     }
 
     #[test]
