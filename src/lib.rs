@@ -5,9 +5,13 @@
 //!   (the file system is reached only through the [`core::FileSystem`] trait).
 //! - [`lsp`] is the language server: document store, position encodings, the protocol.
 //! - [`cli`] is the command line: `serve`, `check` and `schema`.
+//!
+//! Beside them, [`orchestrator`] talks to the Stella server over HTTP for the editor's
+//! actions; the core never waits on it.
 
 pub mod cli;
 pub mod core;
 pub mod files;
 pub mod logging;
 pub mod lsp;
+pub mod orchestrator;

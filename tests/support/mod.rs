@@ -7,6 +7,8 @@
 #![allow(dead_code, reason = "each test file uses a different part of the harness")]
 #![allow(clippy::needless_pass_by_value, reason = "`json!` arguments read better by value")]
 
+pub mod fake;
+
 use std::collections::VecDeque;
 use std::path::Path;
 use std::process::Stdio;
