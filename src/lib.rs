@@ -6,7 +6,9 @@
 //! - [`lsp`] is the language server: document store, position encodings, the protocol.
 //! - [`cli`] is the command line: `serve`, `check` and `schema`.
 //!
-//! [`git`] reads the local repository through the `git` binary (tags, `HEAD`).
+//! Beside them, [`orchestrator`] talks to the Stella server over HTTP for the editor's
+//! actions (the core never waits on it), and [`git`] reads the local repository through
+//! the `git` binary (tags, `HEAD`).
 
 pub mod cli;
 pub mod core;
@@ -14,3 +16,4 @@ pub mod files;
 pub mod git;
 pub mod logging;
 pub mod lsp;
+pub mod orchestrator;

@@ -1,0 +1,796 @@
+//! The HTTP client for the orchestrator: one typed method per call of the contract.
+//!
+//! Rules every call follows:
+//! - The server is checked before any connection: `https://`, or plain `http://` only to
+//!   loopback (127.0.0.0/8, `::1`, `localhost`). TLS certificates are always verified (the
+//!   platform verifier, with the system's roots).
+//! - Every call but `GET /api/v1/cli/version` carries `Authorization: Bearer <token>`,
+//!   marked sensitive; without a token it fails with [`ApiError::NotSignedIn`] and sends
+//!   nothing.
+//! - Redirects are never followed, so the token goes nowhere but the configured server.
+//! - Connect timeout [`Timeouts::connect`], total timeout [`Timeouts::request`] (the log
+//!   page uses [`Timeouts::log_idle`]).
+//! - At most one retry, and only when no connection was made (refused, or the host name
+//!   not found): then the request provably never left. Once a request may have been sent it
+//!   is never sent again here; a POST whose connection drops before the answer ends in
+//!   [`ApiError::NoAnswer`]. A 429 ends in [`ApiError::RateLimited`]; backing off is the
+//!   caller's job.
+//! - Logging through `tracing`: one debug line per request (method, path, status, elapsed
+//!   ms); at trace, the request headers with the authorization shown as `Bearer ***`.
+//!   Server text is scrubbed of the token before it is logged or kept in an error.
+
+use std::fmt;
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::orchestrator::api;
+use crate::orchestrator::error::{server_text, ApiError};
+use crate::orchestrator::settings::{Settings, Timeouts, Token};
+
+/// How long to wait before the one retry of a connection that was never made.
+const RETRY_DELAY: Duration = Duration::from_millis(250);
+
+/// How long an unused connection is kept. Shorter than the idle limit of common servers
+/// and load balancers (60 s and more), so that a request is not written to a connection
+/// the server is closing: for a POST that would end in [`ApiError::NoAnswer`].
+const POOL_IDLE: Duration = Duration::from_secs(20);
+
+/// The largest answer read; a bigger one is [`ApiError::Malformed`].
+const MAX_ANSWER_BYTES: usize = 8 << 20;
+
+/// A client for one server with one token. Cheap to clone: clones share the connection
+/// pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// As configured, for messages: `https://stella.example.com`.
+    server: String,
+    /// The same, parsed; every request URL is built from it.
+    base: Url,
+    token: Option<Token>,
+    authorization: Option<HeaderValue>,
+    timeouts: Timeouts,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.inner.server)
+            .field("token", &self.inner.token)
+            .field("timeouts", &self.inner.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a request needs the bearer token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Token,
+    None,
+}
+
+/// One request, kept so that it can be sent a second time when no connection was made.
+struct Request {
+    method: Method,
+    url: Url,
+    body: Option<Vec<u8>>,
+    auth: Auth,
+    timeout: Duration,
+}
+
+/// What came back, before the status is looked at.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// Why an attempt got no answer.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    /// No connection was made and nothing was sent (refused, host not found): the one case
+    /// that may be retried.
+    NeverConnected(String),
+    /// No connection, for a reason a retry will not fix (a TLS failure…).
+    NotConnected(String),
+    ConnectTimeout,
+    Timeout,
+    /// The request may have been sent; the connection ended before a whole answer.
+    NoAnswer,
+    TooLarge,
+}
+
+impl Client {
+    /// A client for `settings.server`. Fails without connecting when no server is set, the
+    /// address is not usable, or it is plain http to a host that is not loopback.
+    pub fn new(settings: &Settings) -> Result<Client, ApiError> {
+        let Some(server) = settings.server.as_deref() else {
+            return Err(ApiError::NotConfigured);
+        };
+        let server = server.trim_end_matches('/').to_owned();
+        let base = checked_base(&server)?;
+        let plain = base.scheme() == "http";
+
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(settings.timeouts.connect)
+            .timeout(settings.timeouts.request)
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
+            .user_agent(concat!("stella-lsp/", env!("CARGO_PKG_VERSION")))
+            .http1_only();
+        if plain {
+            // Loopback over plain http: no proxy in between, and no TLS, so the system's
+            // certificates need not even be there.
+            builder = builder.no_proxy().tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
+        let http = builder.pool_idle_timeout(POOL_IDLE).build().map_err(|error| {
+            ApiError::Unreachable {
+                server: server.clone(),
+                reason: format!("TLS cannot be set up on this machine: {}", innermost(&error)),
+            }
+        })?;
+
+        let authorization = settings.token.as_ref().and_then(|token| {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                server,
+                base,
+                token: settings.token.clone(),
+                authorization,
+                timeouts: settings.timeouts.clone(),
+            }),
+        })
+    }
+
+    /// The server as configured, without a trailing slash.
+    pub fn server(&self) -> &str {
+        &self.inner.server
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.inner.token.is_some()
+    }
+
+    /// `GET /api/v1/cli/version`, without the token: a cheap reachability probe.
+    pub async fn version(&self) -> Result<api::Version, ApiError> {
+        let url = self.url(&["cli", "version"], &[]);
+        self.call(Method::GET, url, None, Auth::None, self.inner.timeouts.request).await
+    }
+
+    pub async fn whoami(&self) -> Result<api::WhoAmI, ApiError> {
+        self.get(&["auth", "whoami"], &[]).await
+    }
+
+    /// All environments, in promotion order.
+    pub async fn environments(&self) -> Result<Vec<api::Environment>, ApiError> {
+        self.get(&["environments"], &[]).await
+    }
+
+    /// Releases, newest first; only the fields of `query` that are set are sent.
+    pub async fn releases(&self, query: &api::ReleaseQuery) -> Result<Vec<api::Release>, ApiError> {
+        let limit = query.limit.map(|limit| limit.to_string());
+        let pairs = [
+            ("name", query.name.as_deref()),
+            ("env", query.env.as_deref()),
+            ("status", query.status.as_deref()),
+            ("limit", limit.as_deref()),
+        ];
+        self.get(&["releases"], &pairs).await
+    }
+
+    pub async fn release(&self, id: &str) -> Result<api::Release, ApiError> {
+        check_id("release", id)?;
+        self.get(&["releases", id], &[]).await
+    }
+
+    pub async fn create_release(
+        &self,
+        body: &api::CreateRelease,
+    ) -> Result<api::Release, ApiError> {
+        self.post(&["releases"], body).await
+    }
+
+    pub async fn promote(&self, body: &api::PromotionRequest) -> Result<api::Promotion, ApiError> {
+        self.post(&["promotions"], body).await
+    }
+
+    /// Recent deployments, newest first; only the fields of `query` that are set are sent.
+    pub async fn deployments(
+        &self,
+        query: &api::DeploymentQuery,
+    ) -> Result<Vec<api::Deployment>, ApiError> {
+        let limit = query.limit.map(|limit| limit.to_string());
+        let pairs = [("env", query.env.as_deref()), ("limit", limit.as_deref())];
+        self.get(&["deployments"], &pairs).await
+    }
+
+    pub async fn deploy(&self, body: &api::DeployRequest) -> Result<api::Deployment, ApiError> {
+        self.post(&["deployments"], body).await
+    }
+
+    /// One page of a deployment's log, the lines after sequence number `after`. Waits at
+    /// most [`Timeouts::log_idle`].
+    pub async fn deployment_logs(
+        &self,
+        id: &str,
+        after: Option<u64>,
+    ) -> Result<api::LogPage, ApiError> {
+        check_id("deployment", id)?;
+        let after = after.map(|after| after.to_string());
+        let url = self.url(&["deployments", id, "logs"], &[("after", after.as_deref())]);
+        self.call(Method::GET, url, None, Auth::Token, self.inner.timeouts.log_idle).await
+    }
+
+    pub async fn validate(&self, doc: &api::ConfigDocument) -> Result<api::Validation, ApiError> {
+        self.post(&["config", "validate"], doc).await
+    }
+
+    pub async fn diff(&self, doc: &api::ConfigDocument) -> Result<api::ConfigDiff, ApiError> {
+        self.post(&["config", "diff"], doc).await
+    }
+
+    /// Applies `doc`, or with `dry_run` only reports what would change.
+    pub async fn apply(
+        &self,
+        doc: &api::ConfigDocument,
+        dry_run: bool,
+    ) -> Result<api::ApplyResult, ApiError> {
+        self.post(&["config", "apply"], &api::ApplyRequest { document: doc, dry_run }).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, Option<&str>)],
+    ) -> Result<T, ApiError> {
+        let url = self.url(segments, query);
+        self.call(Method::GET, url, None, Auth::Token, self.inner.timeouts.request).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let url = self.url(segments, &[]);
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        self.call(Method::POST, url, Some(body), Auth::Token, self.inner.timeouts.request).await
+    }
+
+    /// `<server>/api/v1/<segments>?<query>`, each segment percent-encoded on its own and
+    /// only the query pairs that are set.
+    fn url(&self, segments: &[&str], query: &[(&str, Option<&str>)]) -> Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+        }
+
+        let pairs: Vec<(&str, &str)> =
+            query.iter().filter_map(|&(name, value)| Some((name, value?))).collect();
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        url
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        auth: Auth,
+        timeout: Duration,
+    ) -> Result<T, ApiError> {
+        if auth == Auth::Token && self.inner.authorization.is_none() {
+            return Err(ApiError::NotSignedIn { server: self.inner.server.clone(), message: None });
+        }
+        let request = Request { method, url, body, auth, timeout };
+
+        let answer = match self.attempt(&request).await {
+            Err(Failure::NeverConnected(reason)) => {
+                tracing::debug!(
+                    method = %request.method,
+                    path = request.url.path(),
+                    reason,
+                    "no connection was made; trying once more"
+                );
+                tokio::time::sleep(RETRY_DELAY).await;
+                self.attempt(&request).await
+            }
+            other => other,
+        };
+
+        answer
+            .map_err(|failure| self.failure_error(failure, &request))
+            .and_then(|answer| self.decode(&answer))
+    }
+
+    /// Sends `request` once and reads the whole answer.
+    async fn attempt(&self, request: &Request) -> Result<Answer, Failure> {
+        let started = Instant::now();
+        let method = &request.method;
+        let path = request.url.path();
+
+        let result = self.exchange(request).await;
+
+        let elapsed_ms = started.elapsed().as_millis();
+        match &result {
+            Ok(answer) => {
+                let status = answer.status.as_u16();
+                tracing::debug!(%method, path, status, elapsed_ms, "stella request");
+            }
+            Err(failure) => {
+                tracing::debug!(%method, path, ?failure, elapsed_ms, "stella request failed");
+            }
+        }
+        result
+    }
+
+    async fn exchange(&self, request: &Request) -> Result<Answer, Failure> {
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), request.url.clone())
+            .timeout(request.timeout)
+            .header(header::ACCEPT, "application/json");
+        if request.auth == Auth::Token {
+            if let Some(authorization) = &self.inner.authorization {
+                builder = builder.header(header::AUTHORIZATION, authorization.clone());
+            }
+        }
+        if let Some(body) = &request.body {
+            builder = builder.header(header::CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let http_request =
+            builder.build().map_err(|error| Failure::NotConnected(innermost(&error)))?;
+        tracing::trace!(headers = %self.redacted(http_request.headers()), "stella request headers");
+
+        let mut response =
+            self.inner.http.execute(http_request).await.map_err(|error| send_failure(&error))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let shown = self.redacted(&headers);
+        tracing::trace!(status = status.as_u16(), headers = %shown, "stella answer headers");
+
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                        return Err(Failure::TooLarge);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) if error.is_timeout() => return Err(Failure::Timeout),
+                Err(_) => return Err(Failure::NoAnswer),
+            }
+        }
+
+        Ok(Answer { status, headers, body })
+    }
+
+    fn failure_error(&self, failure: Failure, request: &Request) -> ApiError {
+        let server = self.inner.server.clone();
+        match failure {
+            Failure::NeverConnected(reason) | Failure::NotConnected(reason) => {
+                ApiError::Unreachable { server, reason: self.scrub(&reason) }
+            }
+            Failure::ConnectTimeout => ApiError::Timeout {
+                server,
+                after: self.inner.timeouts.connect.min(request.timeout),
+            },
+            Failure::Timeout => ApiError::Timeout { server, after: request.timeout },
+            Failure::NoAnswer => ApiError::NoAnswer { server },
+            Failure::TooLarge => ApiError::Malformed {
+                server,
+                detail: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
+            },
+        }
+    }
+
+    /// The answer as `T`, or the error its status stands for.
+    fn decode<T: DeserializeOwned>(&self, answer: &Answer) -> Result<T, ApiError> {
+        let server = self.inner.server.clone();
+        let status = answer.status;
+
+        if status.is_success() {
+            return serde_json::from_slice(&answer.body).map_err(|error| ApiError::Malformed {
+                server,
+                detail: self.scrub(&error.to_string()),
+            });
+        }
+
+        if status.is_redirection() {
+            let location = answer.headers.get(header::LOCATION).map_or_else(
+                || "nowhere (no Location header)".to_owned(),
+                |location| self.scrub(&String::from_utf8_lossy(location.as_bytes())),
+            );
+            return Err(ApiError::Redirected { server, location });
+        }
+
+        let (code, message) = self.error_body(answer);
+        let error = match status.as_u16() {
+            401 => {
+                ApiError::NotSignedIn { server, message: (!message.is_empty()).then_some(message) }
+            }
+            403 => ApiError::Forbidden { server, message: or_reason(message, status) },
+            404 => ApiError::NotFound { message: or_reason(message, status) },
+            409 => ApiError::Conflict { code, message: or_reason(message, status) },
+            429 => ApiError::RateLimited {
+                retry_after: retry_after(&answer.headers),
+                message: or_reason(message, status),
+            },
+            400..=499 => ApiError::Rejected {
+                status: status.as_u16(),
+                code,
+                message: or_reason(message, status),
+            },
+            500..=599 => ApiError::Server {
+                server,
+                status: status.as_u16(),
+                message: or_reason(message, status),
+            },
+            other => ApiError::Malformed { server, detail: format!("unexpected status {other}") },
+        };
+        Err(error)
+    }
+
+    /// The `code` and `message` of a contract error body, scrubbed; empty strings when the
+    /// body is not one.
+    fn error_body(&self, answer: &Answer) -> (String, String) {
+        match serde_json::from_slice::<api::ErrorBody>(&answer.body) {
+            Ok(body) => (self.scrub(&body.error.code), self.scrub(&body.error.message)),
+            Err(_) => (String::new(), String::new()),
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        server_text(text, self.inner.token.as_ref())
+    }
+
+    fn redacted<'a>(&'a self, headers: &'a HeaderMap) -> Redacted<'a> {
+        Redacted { headers, token: self.inner.token.as_ref() }
+    }
+}
+
+/// The server's message, or the reason phrase of the status when it sent none.
+fn or_reason(message: String, status: StatusCode) -> String {
+    if !message.is_empty() {
+        return message;
+    }
+    status.canonical_reason().map_or_else(|| format!("HTTP {}", status.as_u16()), str::to_owned)
+}
+
+/// `Retry-After` in seconds; the HTTP-date form is not used by Stella and reads as unknown.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse().ok().map(Duration::from_secs)
+}
+
+/// The server as a base URL, or why it cannot be used. Plain http is accepted only to
+/// loopback, so the token never crosses a network in clear text.
+fn checked_base(server: &str) -> Result<Url, ApiError> {
+    let invalid = |url: &str, reason: &str| ApiError::InvalidServer {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+
+    let url = match Url::parse(server) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            return Err(invalid(server, "it does not start with https://"));
+        }
+        Err(error) => return Err(invalid(server, &error.to_string())),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(invalid(
+            shown.as_str(),
+            "a user name or password does not belong in the address; set STELLA_TOKEN instead",
+        ));
+    }
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(invalid(server, "it does not start with https://"));
+    }
+    let Some(host) = url.host() else {
+        return Err(invalid(server, "it names no host"));
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(server, "a server address has no query (`?`) or fragment (`#`)"));
+    }
+
+    if url.scheme() == "http" && !is_loopback(&host) {
+        return Err(ApiError::InsecureServer { url: server.to_owned() });
+    }
+    Ok(url)
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => {
+            let name = name.strip_suffix('.').unwrap_or(name);
+            name.eq_ignore_ascii_case("localhost")
+        }
+        url::Host::Ipv4(address) => address.is_loopback(),
+        url::Host::Ipv6(address) => address.is_loopback(),
+    }
+}
+
+/// Ids go into the path as one segment; `.` and `..` would move up the path instead, and
+/// an empty one would name the collection.
+fn check_id(kind: &str, id: &str) -> Result<(), ApiError> {
+    if matches!(id, "" | "." | "..") {
+        return Err(ApiError::NotFound { message: format!("`{id}` is not a {kind} id") });
+    }
+    Ok(())
+}
+
+/// rustls needs one crypto provider per process; this crate uses ring. A provider that
+/// something else installed first is kept.
+fn install_crypto_provider() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// What stopped a request that got no answer.
+fn send_failure(error: &reqwest::Error) -> Failure {
+    if error.is_timeout() {
+        return if error.is_connect() { Failure::ConnectTimeout } else { Failure::Timeout };
+    }
+    if error.is_connect() {
+        return connect_failure(error, error.is_dns());
+    }
+    Failure::NoAnswer
+}
+
+/// Why a connection could not be made, from the chain of causes: refused and host not
+/// found may be retried, since nothing was sent; TLS failures say what failed.
+fn connect_failure(error: &(dyn std::error::Error + 'static), dns: bool) -> Failure {
+    if dns {
+        return Failure::NeverConnected("host name not found".to_owned());
+    }
+
+    for cause in causes(error) {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Failure::NotConnected(match tls {
+                rustls::Error::InvalidCertificate(_) => {
+                    format!("its TLS certificate is not trusted: {tls}")
+                }
+                _ => format!("TLS handshake failed: {tls}"),
+            });
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return Failure::NeverConnected("connection refused".to_owned());
+                }
+                std::io::ErrorKind::ConnectionReset => {
+                    return Failure::NotConnected("the connection was reset".to_owned());
+                }
+                // Only TLS reads during a connect: the server closed it mid-handshake.
+                std::io::ErrorKind::UnexpectedEof => {
+                    return Failure::NotConnected(
+                        "TLS handshake failed: the server closed the connection".to_owned(),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    Failure::NotConnected(innermost(error))
+}
+
+/// `error` and its causes, outermost first. An `io::Error` wrapping another error counts
+/// the wrapped one as its cause (`io::Error::source` skips it).
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |&cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                return Some(inner as &(dyn std::error::Error + 'static));
+            }
+        }
+        cause.source()
+    })
+}
+
+/// The innermost cause's text: the one that says what happened (`Network is
+/// unreachable`), not the wrapper's (`error sending request`).
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    causes(error).last().map(ToString::to_string).unwrap_or_default()
+}
+
+/// Headers for a trace line: sensitive values (the authorization above all) hidden, and
+/// the token scrubbed from the others (a server may echo it in a `Location`).
+struct Redacted<'a> {
+    headers: &'a HeaderMap,
+    token: Option<&'a Token>,
+}
+
+impl fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, (name, value)) in self.headers.iter().enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            if name == header::AUTHORIZATION {
+                write!(f, "{name}: Bearer ***")?;
+            } else if value.is_sensitive()
+                || name == header::PROXY_AUTHORIZATION
+                || name == header::COOKIE
+                || name == header::SET_COOKIE
+            {
+                write!(f, "{name}: ***")?;
+            } else {
+                write!(
+                    f,
+                    "{name}: {}",
+                    server_text(&String::from_utf8_lossy(value.as_bytes()), self.token)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+
+    /// An error with a cause, like the wrappers of hyper and reqwest.
+    #[derive(Debug)]
+    struct Wrapper(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+    impl fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("error sending request")
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn only_refused_and_unknown_hosts_may_be_retried() {
+        let refused = Wrapper(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused)));
+        assert_eq!(
+            connect_failure(&refused, false),
+            Failure::NeverConnected("connection refused".into())
+        );
+        let unknown = Wrapper(Box::new(io::Error::other("failed to lookup address")));
+        assert_eq!(
+            connect_failure(&unknown, true),
+            Failure::NeverConnected("host name not found".into())
+        );
+
+        let reset = Wrapper(Box::new(io::Error::from(io::ErrorKind::ConnectionReset)));
+        assert_eq!(
+            connect_failure(&reset, false),
+            Failure::NotConnected("the connection was reset".into())
+        );
+        let unreachable = Wrapper(Box::new(io::Error::other("Network is unreachable")));
+        assert_eq!(
+            connect_failure(&unreachable, false),
+            Failure::NotConnected("Network is unreachable".into())
+        );
+    }
+
+    #[test]
+    fn tls_failures_say_what_failed() {
+        let untrusted = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let error = Wrapper(Box::new(io::Error::new(io::ErrorKind::InvalidData, untrusted)));
+        let Failure::NotConnected(reason) = connect_failure(&error, false) else {
+            panic!("a TLS failure is not retried");
+        };
+        assert!(reason.starts_with("its TLS certificate is not trusted: "), "{reason}");
+
+        let handshake = rustls::Error::General("bad".into());
+        let error = Wrapper(Box::new(io::Error::new(io::ErrorKind::InvalidData, handshake)));
+        let Failure::NotConnected(reason) = connect_failure(&error, false) else {
+            panic!("a TLS failure is not retried");
+        };
+        assert!(reason.starts_with("TLS handshake failed: "), "{reason}");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for server in [
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://[::1]:9000",
+            "http://localhost:1",
+            "http://LOCALHOST./",
+            "https://stella.example.com",
+            "https://stella.example.com/prefix",
+        ] {
+            assert!(checked_base(server).is_ok(), "{server}");
+        }
+
+        for server in [
+            "http://stella.invalid",
+            "http://10.0.0.1",
+            "http://[::ffff:127.0.0.1]",
+            "http://localhost.example",
+        ] {
+            let error = checked_base(server).unwrap_err();
+            assert!(matches!(error, ApiError::InsecureServer { .. }), "{server}: {error}");
+        }
+    }
+
+    #[test]
+    fn unusable_addresses_say_why_without_showing_a_password() {
+        let sentence = |server| checked_base(server).unwrap_err().to_string();
+        assert_eq!(
+            sentence("stella.example.com"),
+            "The Stella server address stella.example.com is not usable: it does not start with https://"
+        );
+        assert_eq!(
+            sentence("ftp://stella.example.com"),
+            "The Stella server address ftp://stella.example.com is not usable: it does not start with https://"
+        );
+        let with_password = sentence("https://jane:hunter2@stella.example.com");
+        assert!(!with_password.contains("hunter2"), "{with_password}");
+        assert!(with_password.contains("https://stella.example.com/"), "{with_password}");
+    }
+
+    #[test]
+    fn urls_encode_each_segment_and_set_query_pairs_only() {
+        let settings = Settings {
+            server: Some("https://stella.example.com/base/".into()),
+            context: None,
+            token: None,
+            timeouts: Timeouts::default(),
+            warnings: Vec::new(),
+            config_path: "config.yaml".into(),
+        };
+        let client = Client::new(&settings).unwrap();
+        assert_eq!(client.server(), "https://stella.example.com/base");
+        assert_eq!(
+            client.url(&["releases", "a/b c"], &[("name", Some("my app")), ("env", None)]).as_str(),
+            "https://stella.example.com/base/api/v1/releases/a%2Fb%20c?name=my+app"
+        );
+    }
+
+    #[test]
+    fn headers_in_traces_hide_the_token() {
+        let mut headers = HeaderMap::new();
+        let mut value = HeaderValue::from_static("Bearer stl_secret");
+        value.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, value);
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers
+            .insert(header::LOCATION, HeaderValue::from_static("https://a.example/?t=stl_secret"));
+        let token = Token::new("stl_secret".into());
+        assert_eq!(
+            Redacted { headers: &headers, token: Some(&token) }.to_string(),
+            "authorization: Bearer ***, accept: application/json, location: https://a.example/?t=***"
+        );
+    }
+}
