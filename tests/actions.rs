@@ -25,7 +25,14 @@ fn edit(start: (u32, u32), end: (u32, u32), text: &str) -> Value {
     json!({"range": range(start, end), "text": text})
 }
 
-fn lens(start: (u32, u32), end: (u32, u32), uri: &str, kind: &str, env: Option<&str>, version: i32) -> Value {
+fn lens(
+    start: (u32, u32),
+    end: (u32, u32),
+    uri: &str,
+    kind: &str,
+    env: Option<&str>,
+    version: i32,
+) -> Value {
     let mut data = json!({"v": 1, "uri": uri, "kind": kind, "docVersion": version});
     if let Some(env) = env {
         data["env"] = json!(env);
@@ -49,8 +56,10 @@ fn example_lenses(uri: &str, version: i32, shift: u32) -> Value {
 
 async fn code_lenses(orchestrated: &mut Orchestrated) -> Value {
     let uri = orchestrated.uri.clone();
-    let response =
-        orchestrated.client.request("textDocument/codeLens", json!({"textDocument": {"uri": uri}})).await;
+    let response = orchestrated
+        .client
+        .request("textDocument/codeLens", json!({"textDocument": {"uri": uri}}))
+        .await;
     response["result"].clone()
 }
 
@@ -110,9 +119,14 @@ async fn resolve_fills_titles_from_the_cache_and_keeps_data() {
 
     let mut titles = Vec::new();
     for lens in lenses.as_array().unwrap() {
-        let resolved = orchestrated.client.request("codeLens/resolve", lens.clone()).await["result"].clone();
+        let resolved =
+            orchestrated.client.request("codeLens/resolve", lens.clone()).await["result"].clone();
         assert_eq!(resolved["data"], lens["data"], "resolve keeps data");
-        titles.push((resolved["command"]["title"].clone(), resolved["command"]["command"].clone(), resolved["command"]["arguments"].clone()));
+        titles.push((
+            resolved["command"]["title"].clone(),
+            resolved["command"]["command"].clone(),
+            resolved["command"]["arguments"].clone(),
+        ));
     }
     let promote = |env: &str| json!([{"uri": uri, "env": env}]);
     let file = json!([{"uri": uri}]);
@@ -122,10 +136,22 @@ async fn resolve_fills_titles_from_the_cache_and_keeps_data() {
             (json!("Create release"), json!("stella.createRelease"), file.clone()),
             (json!("Validate with server"), json!("stella.validate"), file.clone()),
             (json!("Diff with server"), json!("stella.diff"), file),
-            (json!("Promote to development (rel-abc123 running)"), json!("stella.promote"), promote("development")),
-            (json!("Promote to staging (rel-abc123 running)"), json!("stella.promote"), promote("staging")),
+            (
+                json!("Promote to development (rel-abc123 running)"),
+                json!("stella.promote"),
+                promote("development")
+            ),
+            (
+                json!("Promote to staging (rel-abc123 running)"),
+                json!("stella.promote"),
+                promote("staging")
+            ),
             (json!("Promote to production"), json!("stella.promote"), promote("production")),
-            (json!("Promote to staging (rel-abc123 running)"), json!("stella.promote"), promote("staging")),
+            (
+                json!("Promote to staging (rel-abc123 running)"),
+                json!("stella.promote"),
+                promote("staging")
+            ),
             (json!("Promote to production"), json!("stella.promote"), promote("production")),
         ]
     );
@@ -144,14 +170,23 @@ async fn resolve_fills_titles_from_the_cache_and_keeps_data() {
     );
     let old = lenses[4].clone();
     let answer = orchestrated.client.request("codeLens/resolve", old.clone()).await;
-    assert_eq!(answer["result"]["command"], json!({"title": "staging (no longer in file)", "command": "stella.noop"}));
+    assert_eq!(
+        answer["result"]["command"],
+        json!({"title": "staging (no longer in file)", "command": "stella.noop"})
+    );
     assert_eq!(answer["result"]["data"], old["data"]);
     let production = lenses[5].clone();
     let answer = orchestrated.client.request("codeLens/resolve", production).await;
     assert_eq!(answer["result"]["command"]["title"], "Promote to production");
 
     assert_eq!(
-        orchestrated.fake.requests()[before..].iter().filter(|request| request.path != "/api/v1/environments").count(),
+        orchestrated.fake.requests()[before..]
+            .iter()
+            .filter(|request| {
+                !["/api/v1/environments", "/api/v1/config/validate"]
+                    .contains(&request.path.as_str())
+            })
+            .count(),
         0,
         "resolving never calls the orchestrator"
     );
@@ -162,8 +197,12 @@ async fn clients_that_cannot_resolve_get_commands_at_once() {
     let mut orchestrated = started(Fake::start(), json!({})).await;
     let lenses = code_lenses(&mut orchestrated).await;
 
-    let titles: Vec<&str> =
-        lenses.as_array().unwrap().iter().map(|lens| lens["command"]["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lens| lens["command"]["title"].as_str().unwrap())
+        .collect();
     assert_eq!(
         titles,
         [
@@ -184,24 +223,34 @@ async fn promote_sends_one_promotion_and_says_so() {
     let mut orchestrated = started(Fake::start(), full_capabilities()).await;
     let uri = orchestrated.uri.clone();
 
-    let result = orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
+    let result =
+        orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
     assert_eq!(result, Value::Null, "the flow runs in the background");
     assert_eq!(
         orchestrated.message().await,
         (INFO, "Promotion pro-1 of rel-abc123 to staging created (pending approval)".to_owned())
     );
 
-    let releases: Vec<_> = orchestrated.fake.requests().into_iter().filter(|r| r.path == "/api/v1/releases").collect();
+    let releases: Vec<_> =
+        orchestrated.fake.requests().into_iter().filter(|r| r.path == "/api/v1/releases").collect();
     assert_eq!(releases.len(), 1);
     assert_eq!(releases[0].method, "GET");
     assert_eq!(releases[0].query.as_deref(), Some("name=my-service&limit=5"));
 
-    let posts: Vec<_> = orchestrated.fake.requests().into_iter().filter(|r| r.path == "/api/v1/promotions").collect();
+    let posts: Vec<_> = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/promotions")
+        .collect();
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].method, "POST");
     assert_eq!(posts[0].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
     assert_eq!(posts[0].header("content-type"), Some("application/json"));
-    assert_eq!(posts[0].body, r#"{"release_id":"rel-abc123","target_environment_id":"env-stg","auto_approve":false}"#);
+    assert_eq!(
+        posts[0].body,
+        r#"{"release_id":"rel-abc123","target_environment_id":"env-stg","auto_approve":false}"#
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,11 +266,15 @@ async fn a_second_click_while_a_promotion_runs_sends_nothing() {
 
     let first = orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
     assert!(orchestrated.fake.wait_for("POST", "/api/v1/promotions", 1, Duration::from_secs(5)));
-    let second = orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
+    let second =
+        orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
 
     assert_eq!(first, Value::Null);
     assert_eq!(second, json!("A promotion of rel-abc123 to staging is already in progress"));
-    assert_eq!(orchestrated.message().await, (INFO, "A promotion of rel-abc123 to staging is already in progress".to_owned()));
+    assert_eq!(
+        orchestrated.message().await,
+        (INFO, "A promotion of rel-abc123 to staging is already in progress".to_owned())
+    );
     assert_eq!(
         orchestrated.message().await,
         (INFO, "Promotion pro-1 of rel-abc123 to staging created (pending approval)".to_owned())
@@ -250,14 +303,22 @@ async fn a_command_acts_on_the_text_current_at_the_click() {
             edit((13, 0), (13, 0), "    extra: [\n"),
         ]),
     );
-    let broken = orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
+    let broken =
+        orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
     assert_eq!(broken, json!(".stella.yaml does not parse (line 15); fix it before promoting"));
-    assert_eq!(orchestrated.message().await, (WARNING, ".stella.yaml does not parse (line 15); fix it before promoting".to_owned()));
+    assert_eq!(
+        orchestrated.message().await,
+        (WARNING, ".stella.yaml does not parse (line 15); fix it before promoting".to_owned())
+    );
     let published = orchestrated.client.published(&uri, Some(2)).await;
-    assert_eq!(published["diagnostics"][0]["range"]["start"]["line"], 14, "the same line as the syntax error");
+    assert_eq!(
+        published["diagnostics"][0]["range"]["start"]["line"], 14,
+        "the same line as the syntax error"
+    );
 
     orchestrated.client.did_change(&uri, 3, json!([edit((13, 0), (14, 0), "")]));
-    let renamed = orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
+    let renamed =
+        orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
     assert_eq!(renamed, json!("Environment \"staging\" is no longer in .stella.yaml"));
     orchestrated.message().await;
 
@@ -271,29 +332,51 @@ async fn promoting_where_approval_is_needed_asks_first() {
 
     // No: nothing is sent.
     orchestrated.client.answer_with(|request| {
-        Some(if request["method"] == "window/showMessageRequest" { Value::Null } else { Value::Null })
+        Some(if request["method"] == "window/showMessageRequest" {
+            Value::Null
+        } else {
+            Value::Null
+        })
     });
     orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production"})).await;
-    let asked = orchestrated.client.wait_for("the question", |m| m["method"] == "window/showMessageRequest").await;
+    let asked = orchestrated
+        .client
+        .wait_for("the question", |m| m["method"] == "window/showMessageRequest")
+        .await;
     assert_eq!(
         asked["params"],
         json!({"type": 2, "message": "Promote rel-abc123 to production?", "actions": [{"title": "Promote"}, {"title": "Cancel"}]})
     );
-    assert_eq!(orchestrated.message().await, (WARNING, "Promotion to production not confirmed; nothing was sent".to_owned()));
+    assert_eq!(
+        orchestrated.message().await,
+        (WARNING, "Promotion to production not confirmed; nothing was sent".to_owned())
+    );
     assert_eq!(orchestrated.fake.count("POST", "/api/v1/promotions"), 0);
 
     // Yes: one promotion.
     orchestrated.client.answer_with(|request| {
-        Some(if request["method"] == "window/showMessageRequest" { json!({"title": "Promote"}) } else { Value::Null })
+        Some(if request["method"] == "window/showMessageRequest" {
+            json!({"title": "Promote"})
+        } else {
+            Value::Null
+        })
     });
     orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production"})).await;
     assert_eq!(
         orchestrated.message().await,
         (INFO, "Promotion pro-1 of rel-abc123 to production created (pending approval)".to_owned())
     );
-    let posts: Vec<_> = orchestrated.fake.requests().into_iter().filter(|r| r.path == "/api/v1/promotions").collect();
+    let posts: Vec<_> = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/promotions")
+        .collect();
     assert_eq!(posts.len(), 1);
-    assert_eq!(posts[0].body, r#"{"release_id":"rel-abc123","target_environment_id":"env-prd","auto_approve":false}"#);
+    assert_eq!(
+        posts[0].body,
+        r#"{"release_id":"rel-abc123","target_environment_id":"env-prd","auto_approve":false}"#
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -301,12 +384,20 @@ async fn a_client_that_cannot_ask_is_told_how_to_confirm() {
     let mut orchestrated = started(Fake::start(), json!({})).await;
     let uri = orchestrated.uri.clone();
 
-    let refused = orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production"})).await;
-    assert_eq!(refused, json!("Promotion to production needs confirmation; run stella.promote with \"confirm\": true"));
+    let refused =
+        orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production"})).await;
+    assert_eq!(
+        refused,
+        json!(
+            "Promotion to production needs confirmation; run stella.promote with \"confirm\": true"
+        )
+    );
     orchestrated.message().await;
     assert_eq!(orchestrated.fake.count("POST", "/api/v1/promotions"), 0);
 
-    orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production", "confirm": true})).await;
+    orchestrated
+        .execute("stella.promote", json!({"uri": uri, "env": "production", "confirm": true}))
+        .await;
     assert_eq!(
         orchestrated.message().await,
         (INFO, "Promotion pro-1 of rel-abc123 to production created (pending approval)".to_owned())
@@ -317,13 +408,21 @@ async fn a_client_that_cannot_ask_is_told_how_to_confirm() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unanswered_question_sends_nothing_and_blocks_nothing() {
     let fake = Fake::start();
-    let mut orchestrated = Orchestrated::start(fake, Options { env: vec![("STELLA_PROMPT_TIMEOUT", "1s".to_owned())], ..Options::default() });
+    let mut orchestrated = Orchestrated::start(
+        fake,
+        Options { env: vec![("STELLA_PROMPT_TIMEOUT", "1s".to_owned())], ..Options::default() },
+    );
     orchestrated.open(full_capabilities()).await;
     let uri = orchestrated.uri.clone();
-    orchestrated.client.answer_with(|request| (request["method"] != "window/showMessageRequest").then_some(Value::Null));
+    orchestrated.client.answer_with(|request| {
+        (request["method"] != "window/showMessageRequest").then_some(Value::Null)
+    });
 
     orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production"})).await;
-    orchestrated.client.wait_for("the question", |m| m["method"] == "window/showMessageRequest").await;
+    orchestrated
+        .client
+        .wait_for("the question", |m| m["method"] == "window/showMessageRequest")
+        .await;
 
     // While the question waits, lenses and diagnostics are served.
     assert_eq!(code_lenses(&mut orchestrated).await.as_array().unwrap().len(), 8);
@@ -331,18 +430,52 @@ async fn an_unanswered_question_sends_nothing_and_blocks_nothing() {
     let published = orchestrated.client.published(&uri, Some(2)).await;
     assert_eq!(published["diagnostics"][0]["code"], "wrong-type");
 
-    assert_eq!(orchestrated.message().await, (WARNING, "Promotion to production not confirmed; nothing was sent".to_owned()));
+    assert_eq!(
+        orchestrated.message().await,
+        (WARNING, "Promotion to production not confirmed; nothing was sent".to_owned())
+    );
     assert_eq!(orchestrated.fake.count("POST", "/api/v1/promotions"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn orchestrator_errors_are_one_clear_sentence_each() {
     let cases = [
-        (Reply::Json(401, json!({"error": {"code": "unauthorized", "message": format!("token {TOKEN} revoked")}})), ERROR),
-        (Reply::Json(403, json!({"error": {"code": "forbidden", "message": "jane@example.com may not promote to staging"}})), ERROR),
-        (Reply::Json(404, json!({"error": {"code": "not_found", "message": "release rel-abc123 not found"}})), ERROR),
-        (Reply::Json(500, json!({"error": {"code": "internal", "message": "database unavailable"}})), ERROR),
-        (Reply::Raw { status: 201, headers: vec![("content-type".to_owned(), "application/json".to_owned())], body: "{not json".to_owned() }, ERROR),
+        (
+            Reply::Json(
+                401,
+                json!({"error": {"code": "unauthorized", "message": format!("token {TOKEN} revoked")}}),
+            ),
+            ERROR,
+        ),
+        (
+            Reply::Json(
+                403,
+                json!({"error": {"code": "forbidden", "message": "jane@example.com may not promote to staging"}}),
+            ),
+            ERROR,
+        ),
+        (
+            Reply::Json(
+                404,
+                json!({"error": {"code": "not_found", "message": "release rel-abc123 not found"}}),
+            ),
+            ERROR,
+        ),
+        (
+            Reply::Json(
+                500,
+                json!({"error": {"code": "internal", "message": "database unavailable"}}),
+            ),
+            ERROR,
+        ),
+        (
+            Reply::Raw {
+                status: 201,
+                headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+                body: "{not json".to_owned(),
+            },
+            ERROR,
+        ),
     ];
     let mut sentences = Vec::new();
     for (reply, kind) in cases {
@@ -387,9 +520,14 @@ async fn a_frozen_environment_says_until_when_and_why() {
     let uri = orchestrated.uri.clone();
 
     let lenses = code_lenses(&mut orchestrated).await;
-    assert_eq!(lenses[5]["command"]["title"], "Promote to production (frozen until 2099-01-01 18:00 UTC)");
+    assert_eq!(
+        lenses[5]["command"]["title"],
+        "Promote to production (frozen until 2099-01-01 18:00 UTC)"
+    );
 
-    orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production", "confirm": true})).await;
+    orchestrated
+        .execute("stella.promote", json!({"uri": uri, "env": "production", "confirm": true}))
+        .await;
     assert_eq!(
         orchestrated.message().await,
         (WARNING, "production is frozen until 2099-01-01 18:00 UTC (year-end change freeze); nothing was promoted".to_owned())
@@ -411,7 +549,16 @@ async fn create_release_reads_the_version_from_the_newest_matching_tag() {
     let workspace = orchestrated.workspace.path().to_path_buf();
     let git = |args: &[&str]| {
         let status = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+            ])
             .args(args)
             .current_dir(&workspace)
             .output()
@@ -430,9 +577,19 @@ async fn create_release_reads_the_version_from_the_newest_matching_tag() {
     let url = orchestrated.fake.url.clone();
     assert_eq!(
         orchestrated.message().await,
-        (INFO, format!("Created release rel-new001 (my-service 1.11.0-rc.1): {url}/releases/rel-new001"))
+        (
+            INFO,
+            format!(
+                "Created release rel-new001 (my-service 1.11.0-rc.1): {url}/releases/rel-new001"
+            )
+        )
     );
-    let posts: Vec<_> = orchestrated.fake.requests().into_iter().filter(|r| r.method == "POST" && r.path == "/api/v1/releases").collect();
+    let posts: Vec<_> = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v1/releases")
+        .collect();
     assert_eq!(posts.len(), 1);
     assert_eq!(
         posts[0].json(),
@@ -447,10 +604,15 @@ async fn create_release_reads_the_version_from_the_newest_matching_tag() {
         })
     );
 
-    // A version given explicitly wins, and a client that can open pages gets the page.
+    // A version given explicitly wins.
     orchestrated.execute("stella.createRelease", json!({"uri": uri, "version": "2.0.0"})).await;
     orchestrated.message().await;
-    assert_eq!(orchestrated.fake.requests().last().unwrap().json()["version"], "2.0.0");
+    let last = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "POST" && r.path == "/api/v1/releases");
+    assert_eq!(last.unwrap().json()["version"], "2.0.0");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -468,14 +630,23 @@ async fn validate_maps_the_servers_findings_onto_the_text() {
     let uri = orchestrated.uri.clone();
 
     orchestrated.execute("stella.validate", json!({"uri": uri})).await;
-    assert_eq!(orchestrated.message().await, (WARNING, "Stella found 2 problems in .stella.yaml; see the diagnostics".to_owned()));
-    let request = orchestrated.fake.requests().into_iter().rfind(|r| r.path == "/api/v1/config/validate").unwrap();
+    assert_eq!(
+        orchestrated.message().await,
+        (WARNING, "Stella found 2 problems in .stella.yaml; see the diagnostics".to_owned())
+    );
+    let request = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path == "/api/v1/config/validate")
+        .unwrap();
     assert_eq!(request.json(), json!({"content": EXAMPLE, "path": ".stella.yaml"}));
 
     let published = orchestrated
         .client
         .wait_for("the server's findings", |m| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"].as_array().is_some_and(|d| d.len() == 2)
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["diagnostics"].as_array().is_some_and(|d| d.len() == 2)
         })
         .await;
     assert_eq!(
@@ -492,7 +663,11 @@ async fn diff_and_apply_report_what_would_change() {
     let fake = Fake::start();
     let diff = json!({"added_components": ["worker"], "removed_environments": ["qa"], "modified_components": [{"name": "api", "changes": ["image: a -> b"]}]});
     fake.on("POST", "/api/v1/config/diff", Reply::Json(200, diff.clone()));
-    fake.on("POST", "/api/v1/config/apply", Reply::Json(200, json!({"applied": false, "diff": diff})));
+    fake.on(
+        "POST",
+        "/api/v1/config/apply",
+        Reply::Json(200, json!({"applied": false, "diff": diff})),
+    );
     let mut orchestrated = started(fake, full_capabilities()).await;
     let uri = orchestrated.uri.clone();
 
@@ -507,13 +682,27 @@ async fn diff_and_apply_report_what_would_change() {
         orchestrated.message().await,
         (INFO, "Dry run: applying .stella.yaml would add component worker; change component api; remove environment qa".to_owned())
     );
-    let apply = orchestrated.fake.requests().into_iter().rfind(|r| r.path == "/api/v1/config/apply").unwrap();
+    let apply = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path == "/api/v1/config/apply")
+        .unwrap();
     assert_eq!(apply.json(), json!({"content": EXAMPLE, "path": ".stella.yaml", "dry_run": true}));
 
     // A real apply asks first; "Cancel" sends nothing.
-    orchestrated.client.answer_with(|request| Some(if request["method"] == "window/showMessageRequest" { json!({"title": "Cancel"}) } else { Value::Null }));
+    orchestrated.client.answer_with(|request| {
+        Some(if request["method"] == "window/showMessageRequest" {
+            json!({"title": "Cancel"})
+        } else {
+            Value::Null
+        })
+    });
     orchestrated.execute("stella.apply", json!({"uri": uri})).await;
-    assert_eq!(orchestrated.message().await, (WARNING, "Applying .stella.yaml not confirmed; nothing was sent".to_owned()));
+    assert_eq!(
+        orchestrated.message().await,
+        (WARNING, "Applying .stella.yaml not confirmed; nothing was sent".to_owned())
+    );
     assert_eq!(orchestrated.fake.count("POST", "/api/v1/config/apply"), 1);
 }
 
@@ -530,19 +719,47 @@ async fn status_and_custom_requests_answer_with_the_orchestrators_state() {
 
     let environments = orchestrated.client.request("stella/environments", json!({})).await;
     assert_eq!(environments["result"].as_array().unwrap().len(), 3);
-    let releases = orchestrated.client.request("stella/releases", json!({"name": "my-service", "limit": 3})).await;
+    let releases = orchestrated
+        .client
+        .request("stella/releases", json!({"name": "my-service", "limit": 3}))
+        .await;
     assert_eq!(releases["result"][0]["id"], "rel-abc123");
-    assert_eq!(orchestrated.fake.requests().into_iter().rfind(|r| r.path == "/api/v1/releases").unwrap().query.as_deref(), Some("name=my-service&limit=3"));
-    let deployments = orchestrated.client.request("stella/deployments", json!({"env": "staging"})).await;
+    assert_eq!(
+        orchestrated
+            .fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.path == "/api/v1/releases")
+            .unwrap()
+            .query
+            .as_deref(),
+        Some("name=my-service&limit=3")
+    );
+    let deployments =
+        orchestrated.client.request("stella/deployments", json!({"env": "staging"})).await;
     assert_eq!(deployments["result"], json!([]));
 
     let first = orchestrated.client.request("stella/deploymentLogs", json!({"id": "dep-1"})).await;
     assert_eq!(first["result"]["after"], 2);
     assert_eq!(first["result"]["complete"], true);
-    let next = orchestrated.client.request("stella/deploymentLogs", json!({"id": "dep-1", "after": 1})).await;
+    let next = orchestrated
+        .client
+        .request("stella/deploymentLogs", json!({"id": "dep-1", "after": 1}))
+        .await;
     assert_eq!(next["result"]["lines"].as_array().unwrap().len(), 1);
-    assert_eq!(orchestrated.fake.requests().into_iter().rfind(|r| r.path == "/api/v1/deployments/dep-1/logs").unwrap().query.as_deref(), Some("after=1"));
+    assert_eq!(
+        orchestrated
+            .fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.path == "/api/v1/deployments/dep-1/logs")
+            .unwrap()
+            .query
+            .as_deref(),
+        Some("after=1")
+    );
 
-    let missing = orchestrated.client.request("stella/deploymentLogs", json!({"id": "dep-9"})).await;
+    let missing =
+        orchestrated.client.request("stella/deploymentLogs", json!({"id": "dep-9"})).await;
     assert_eq!(missing["error"]["code"], -32803);
 }

@@ -12,12 +12,17 @@ use support::{expected_diagnostics, range, TestClient, DUPLICATE_IMAGE, REL_COMP
 
 fn capabilities(encoding: &str) -> Value {
     json!({
-        "codeLensProvider": {"resolveProvider": false},
+        "codeActionProvider": true,
+        "codeLensProvider": {"resolveProvider": true},
         "diagnosticProvider": {
             "identifier": "stella",
             "interFileDependencies": false,
             "workspaceDiagnostics": false
         },
+        "executeCommandProvider": {"commands": [
+            "stella.createRelease", "stella.promote", "stella.deploy", "stella.validate",
+            "stella.diff", "stella.apply", "stella.refresh", "stella.noop"
+        ]},
         "positionEncoding": encoding,
         "textDocumentSync": {"change": 2, "openClose": true}
     })
@@ -270,7 +275,7 @@ async fn clients_that_pull_get_a_full_report_and_no_pushes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn code_lens_is_answered_while_a_big_document_is_analysed() {
+async fn requests_are_answered_while_a_big_document_is_analysed() {
     let (mut client, _store) = TestClient::in_process();
     client.initialize().await;
     let mut big = REL_COMP.to_owned();
@@ -287,6 +292,9 @@ async fn code_lens_is_answered_while_a_big_document_is_analysed() {
 
     // The answer overtook the analysis: requests never wait for diagnostics.
     assert!(!published_before_the_answer);
+    let lenses =
+        client.request("textDocument/codeLens", json!({"textDocument": {"uri": URI}})).await;
+    assert_eq!(lenses["result"].as_array().map(Vec::len), Some(3), "create, validate, diff");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -160,7 +160,9 @@ async fn republish(store: &DocumentStore, client: &Client, remote: &Remote, uri:
     let Some(analysis) = store.current_analysis(uri) else {
         return;
     };
-    if analysis.version != snapshot.version || store.published_version(uri) != Some(snapshot.version) {
+    if analysis.version != snapshot.version
+        || store.published_version(uri) != Some(snapshot.version)
+    {
         return;
     }
 

@@ -203,11 +203,19 @@ fn prepare(remote: &Remote, kind: Kind, arguments: Arguments) -> Result<Flow, Ou
         .store()
         .text(&uri)
         .or_else(|| path.as_ref().and_then(|path| std::fs::read_to_string(path).ok()))
-        .ok_or_else(|| Outcome::error(format!("Cannot read {file}: it is neither open nor on disk")))?;
+        .ok_or_else(|| {
+            Outcome::error(format!("Cannot read {file}: it is neither open nor on disk"))
+        })?;
 
     let document = Document::read(&text).map_err(|unreadable| {
-        let line = LineIndex::new(&text).line_col(&text, unreadable.span.start, crate::core::Encoding::Utf8).line + 1;
-        Outcome::warning(format!("{file} does not parse (line {line}); fix it before {}", kind.doing()))
+        let line = LineIndex::new(&text)
+            .line_col(&text, unreadable.span.start, crate::core::Encoding::Utf8)
+            .line
+            + 1;
+        Outcome::warning(format!(
+            "{file} does not parse (line {line}); fix it before {}",
+            kind.doing()
+        ))
     })?;
 
     let api = remote.api().map_err(Outcome::error)?;
@@ -215,11 +223,16 @@ fn prepare(remote: &Remote, kind: Kind, arguments: Arguments) -> Result<Flow, Ou
     let mut confirm = false;
     if matches!(kind, Kind::Promote | Kind::Deploy) {
         let Some(environment) = arguments.env.as_deref() else {
-            return Err(Outcome::error(format!("{} needs \"env\", the environment's name", kind.name())));
+            return Err(Outcome::error(format!(
+                "{} needs \"env\", the environment's name",
+                kind.name()
+            )));
         };
         let named = document.environment(environment);
         if named.is_absent() {
-            return Err(Outcome::warning(format!("Environment \"{environment}\" is no longer in {file}")));
+            return Err(Outcome::warning(format!(
+                "Environment \"{environment}\" is no longer in {file}"
+            )));
         }
         confirm = !named.auto_approves() && !arguments.confirm;
     }
@@ -233,8 +246,12 @@ fn prepare(remote: &Remote, kind: Kind, arguments: Arguments) -> Result<Flow, Ou
     }
     if confirm && !remote.capabilities().show_message_request {
         let what = match kind {
-            Kind::Promote => format!("Promotion to {}", arguments.env.as_deref().unwrap_or_default()),
-            Kind::Deploy => format!("Deployment to {}", arguments.env.as_deref().unwrap_or_default()),
+            Kind::Promote => {
+                format!("Promotion to {}", arguments.env.as_deref().unwrap_or_default())
+            }
+            Kind::Deploy => {
+                format!("Deployment to {}", arguments.env.as_deref().unwrap_or_default())
+            }
             _ => format!("Applying {file} to {}", api.server()),
         };
         return Err(Outcome::warning(format!(
@@ -292,7 +309,10 @@ async fn create_release(remote: &Remote, flow: &Flow) -> Outcome {
     let mut components = Vec::new();
     for component in &flow.document.config.components {
         let Some(image) = &component.image else {
-            return Outcome::warning(format!("Component \"{}\" has no image", component.name.value));
+            return Outcome::warning(format!(
+                "Component \"{}\" has no image",
+                component.name.value
+            ));
         };
         components.push(api::ReleaseComponent {
             name: component.name.value.clone(),
@@ -365,7 +385,13 @@ async fn newest_tag(flow: &Flow) -> Result<(String, String), Outcome> {
         Ok(Ok(Some(found))) => Ok(found),
         Ok(Ok(None)) => Err(Outcome::warning(format!(
             "No git tag matches \"{}\"; tag a commit or run {CREATE_RELEASE} with \"version\"",
-            flow.document.config.release.tag_pattern.as_ref().map(|pattern| pattern.value.as_str()).unwrap_or_default()
+            flow.document
+                .config
+                .release
+                .tag_pattern
+                .as_ref()
+                .map(|pattern| pattern.value.as_str())
+                .unwrap_or_default()
         ))),
         Ok(Err(error)) => Err(Outcome::warning(format!(
             "Cannot read the git tags ({error}); run {CREATE_RELEASE} with \"version\""
@@ -376,9 +402,17 @@ async fn newest_tag(flow: &Flow) -> Result<(String, String), Outcome> {
 
 async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
     let environment = flow.arguments.env.clone().unwrap_or_default();
-    let name = flow.document.config.release.name.as_ref().map(|name| name.value.clone()).unwrap_or_default();
+    let name = flow
+        .document
+        .config
+        .release
+        .name
+        .as_ref()
+        .map(|name| name.value.clone())
+        .unwrap_or_default();
     let promoting = flow.kind == Kind::Promote;
-    let (noun, verb) = if promoting { ("Promotion", "Promoting") } else { ("Deployment", "Deploying") };
+    let (noun, verb) =
+        if promoting { ("Promotion", "Promoting") } else { ("Deployment", "Deploying") };
 
     let progress = Progress::begin(remote, &format!("{verb} {name} to {environment}")).await;
     let outcome = async {
@@ -393,14 +427,22 @@ async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
         remote.describe(&flow.key, &label(flow, Some(&release)));
 
         if flow.confirm {
-            let question = format!("{} {release} to {environment}?", if promoting { "Promote" } else { "Deploy" });
+            let question = format!(
+                "{} {release} to {environment}?",
+                if promoting { "Promote" } else { "Deploy" }
+            );
             let yes = if promoting { "Promote" } else { "Deploy" };
             if ask(remote, &question, &[yes, "Cancel"]).await.as_deref() != Some(yes) {
-                return Outcome::warning(format!("{noun} to {environment} not confirmed; nothing was sent"));
+                return Outcome::warning(format!(
+                    "{noun} to {environment} not confirmed; nothing was sent"
+                ));
             }
         }
         if progress.is_cancelled() {
-            return Outcome::warning(format!("{} cancelled; nothing was sent", if promoting { "Promotion" } else { "Deploy" }));
+            return Outcome::warning(format!(
+                "{} cancelled; nothing was sent",
+                if promoting { "Promotion" } else { "Deploy" }
+            ));
         }
         if remote.is_shutting_down() {
             return Outcome::warning(format!("{noun} stopped; nothing was sent"));
@@ -446,7 +488,11 @@ async fn promote(
         }
         Err(ApiError::NoAnswer { .. }) => {
             let name = flow.document.config.release.name.as_ref().map(|name| name.value.clone());
-            let query = api::ReleaseQuery { name, env: Some(environment.to_owned()), ..api::ReleaseQuery::default() };
+            let query = api::ReleaseQuery {
+                name,
+                env: Some(environment.to_owned()),
+                ..api::ReleaseQuery::default()
+            };
             let checked = api.releases(&query).await;
             remote.note_outcome(&checked);
             Outcome::warning("The promotion request was sent but no answer came back; it may have been created. Check with \"Stella: Show Releases\" before promoting again.")
@@ -532,9 +578,16 @@ fn refused(remote: &Remote, environment: &str, error: &ApiError, done: &str) -> 
     if error.code() == Some("environment_frozen") {
         remote.wake_poller();
         if let Some(known) = remote.cached_environment(environment) {
-            let until = known.frozen_until.as_deref().map(|until| format!(" until {}", until_text(until))).unwrap_or_default();
-            let why = known.freeze_reason.as_deref().map(|why| format!(" ({why})")).unwrap_or_default();
-            return Outcome::warning(format!("{environment} is frozen{until}{why}; nothing was {done}"));
+            let until = known
+                .frozen_until
+                .as_deref()
+                .map(|until| format!(" until {}", until_text(until)))
+                .unwrap_or_default();
+            let why =
+                known.freeze_reason.as_deref().map(|why| format!(" ({why})")).unwrap_or_default();
+            return Outcome::warning(format!(
+                "{environment} is frozen{until}{why}; nothing was {done}"
+            ));
         }
     }
     Outcome::error(error.to_string())
@@ -550,29 +603,48 @@ async fn environment_id(remote: &Remote, name: &str) -> Result<String, Outcome> 
     let environments = api.environments().await;
     remote.note_outcome(&environments);
     let environments = environments.map_err(|error| Outcome::error(error.to_string()))?;
-    let found = environments.iter().find(|environment| environment.name == name).map(|environment| environment.id.clone());
+    let found = environments
+        .iter()
+        .find(|environment| environment.name == name)
+        .map(|environment| environment.id.clone());
     remote.with_cache(|cache| cache.environments = Some(environments));
-    found.ok_or_else(|| Outcome::warning(format!("Stella at {} has no environment \"{name}\"", api.server())))
+    found.ok_or_else(|| {
+        Outcome::warning(format!("Stella at {} has no environment \"{name}\"", api.server()))
+    })
 }
 
 /// The release to act on: the one named, else the only release of this name, else the one
 /// the user picks.
-async fn choose_release(remote: &Remote, flow: &Flow, name: &str, environment: &str) -> Result<String, Outcome> {
+async fn choose_release(
+    remote: &Remote,
+    flow: &Flow,
+    name: &str,
+    environment: &str,
+) -> Result<String, Outcome> {
     if let Some(release) = &flow.arguments.release {
         return Ok(release.clone());
     }
     let Ok(api) = remote.api() else { return Err(Outcome::error("no orchestrator")) };
 
-    let query = api::ReleaseQuery { name: Some(name.to_owned()), limit: Some(5), ..api::ReleaseQuery::default() };
+    let query = api::ReleaseQuery {
+        name: Some(name.to_owned()),
+        limit: Some(5),
+        ..api::ReleaseQuery::default()
+    };
     let releases = api.releases(&query).await;
     remote.note_outcome(&releases);
     let releases = releases.map_err(|error| Outcome::error(error.to_string()))?;
 
     match releases.as_slice() {
-        [] => Err(Outcome::warning(format!("No release of {name} exists on Stella yet; create one first"))),
+        [] => Err(Outcome::warning(format!(
+            "No release of {name} exists on Stella yet; create one first"
+        ))),
         [only] => Ok(only.id.clone()),
         several if remote.capabilities().show_message_request => {
-            let titles: Vec<String> = several.iter().map(|release| format!("{} ({})", release.version, release.id)).collect();
+            let titles: Vec<String> = several
+                .iter()
+                .map(|release| format!("{} ({})", release.version, release.id))
+                .collect();
             let mut actions: Vec<&str> = titles.iter().map(String::as_str).collect();
             actions.push("Cancel");
             let verb = if flow.kind == Kind::Promote { "Promote" } else { "Deploy" };
@@ -583,7 +655,11 @@ async fn choose_release(remote: &Remote, flow: &Flow, name: &str, environment: &
                 .zip(&titles)
                 .find(|(_, title)| picked.as_deref() == Some(title.as_str()))
                 .map(|(release, _)| release.id.clone())
-                .ok_or_else(|| Outcome::warning(format!("No release chosen for {environment}; nothing was sent")))
+                .ok_or_else(|| {
+                    Outcome::warning(format!(
+                        "No release chosen for {environment}; nothing was sent"
+                    ))
+                })
         }
         _ => Err(Outcome::warning(format!(
             "Several releases of {name} exist; run {} with \"release\": \"<id>\"",
@@ -604,14 +680,22 @@ async fn validate(remote: &Remote, flow: &Flow) -> Outcome {
             let findings = validation
                 .errors
                 .into_iter()
-                .map(|error| Finding { pointer: error.path, message: error.message, severity: error.severity })
+                .map(|error| Finding {
+                    pointer: error.path,
+                    message: error.message,
+                    severity: error.severity,
+                })
                 .collect();
             remote.set_findings(&flow.uri, findings);
             if validation.valid && count == 0 {
                 Outcome::info(format!("Stella accepts {}", flow.file))
             } else {
-                let problems = if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") };
-                Outcome::warning(format!("Stella found {problems} in {}; see the diagnostics", flow.file))
+                let problems =
+                    if count == 1 { "1 problem".to_owned() } else { format!("{count} problems") };
+                Outcome::warning(format!(
+                    "Stella found {problems} in {}; see the diagnostics",
+                    flow.file
+                ))
             }
         }
         Err(error) => Outcome::error(error.to_string()),
@@ -630,7 +714,9 @@ async fn diff(remote: &Remote, flow: &Flow) -> Outcome {
         Ok(diff) => {
             log_changes(remote, &diff).await;
             match summary(&diff) {
-                Some(summary) => Outcome::info(format!("Compared with Stella, {} would {summary}", flow.file)),
+                Some(summary) => {
+                    Outcome::info(format!("Compared with Stella, {} would {summary}", flow.file))
+                }
                 None => Outcome::info(format!("No differences between {} and Stella", flow.file)),
             }
         }
@@ -647,14 +733,21 @@ async fn apply(remote: &Remote, flow: &Flow) -> Outcome {
     if flow.confirm {
         let question = format!("Apply {} to Stella at {}?", flow.file, api.server());
         if ask(remote, &question, &["Apply", "Cancel"]).await.as_deref() != Some("Apply") {
-            return Outcome::warning(format!("Applying {} not confirmed; nothing was sent", flow.file));
+            return Outcome::warning(format!(
+                "Applying {} not confirmed; nothing was sent",
+                flow.file
+            ));
         }
     }
     if remote.is_shutting_down() {
         return Outcome::warning("Apply stopped; nothing was sent");
     }
 
-    let title = if dry_run { format!("Dry run of applying {}", flow.file) } else { format!("Applying {}", flow.file) };
+    let title = if dry_run {
+        format!("Dry run of applying {}", flow.file)
+    } else {
+        format!("Applying {}", flow.file)
+    };
     let progress = Progress::begin(remote, &title).await;
     let applied = api.apply(&config_document(flow), dry_run).await;
     remote.note_outcome(&applied);
@@ -689,10 +782,12 @@ async fn refresh(remote: &Remote) -> Outcome {
     poller::poll(remote).await;
     match remote.connection() {
         Connection::Online => Outcome::info(format!("Refreshed from Stella at {}", api.server())),
-        Connection::Offline(sentence) | Connection::SignedOut(sentence) | Connection::NotConfigured(sentence) => {
-            Outcome::warning(sentence)
+        Connection::Offline(sentence)
+        | Connection::SignedOut(sentence)
+        | Connection::NotConfigured(sentence) => Outcome::warning(sentence),
+        Connection::Unknown => {
+            Outcome::warning(format!("Stella at {} has not answered yet", api.server()))
         }
-        Connection::Unknown => Outcome::warning(format!("Stella at {} has not answered yet", api.server())),
     }
 }
 
@@ -744,7 +839,13 @@ async fn log_changes(remote: &Remote, diff: &api::ConfigDiff) {
 /// Asks the user; `None` when they dismiss it, answer anything else, or do not answer
 /// within the prompt timeout (120 s). Never taken as a yes.
 async fn ask(remote: &Remote, question: &str, actions: &[&str]) -> Option<String> {
-    let items = actions.iter().map(|title| ls_types::MessageActionItem { title: (*title).to_owned(), properties: std::collections::HashMap::new() }).collect();
+    let items = actions
+        .iter()
+        .map(|title| ls_types::MessageActionItem {
+            title: (*title).to_owned(),
+            properties: std::collections::HashMap::new(),
+        })
+        .collect();
     let asked = remote.lsp().show_message_request(MessageType::WARNING, question, Some(items));
     match tokio::time::timeout(remote.timings().prompt, asked).await {
         Ok(Ok(Some(item))) => Some(item.title),
@@ -765,7 +866,12 @@ fn open_external(remote: &Remote, url: &str) {
     let Ok(uri) = url.parse::<ls_types::Uri>() else { return };
     let task = remote.clone();
     remote.spawn(async move {
-        let params = ls_types::ShowDocumentParams { uri, external: Some(true), take_focus: None, selection: None };
+        let params = ls_types::ShowDocumentParams {
+            uri,
+            external: Some(true),
+            take_focus: None,
+            selection: None,
+        };
         if let Err(error) = task.lsp().show_document(params).await {
             tracing::debug!(%error, "the client could not open the page");
         }

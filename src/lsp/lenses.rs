@@ -127,7 +127,8 @@ pub async fn code_actions(
 
     for (span, action) in sites {
         let lens_range = to_proto::range(&line_index, &snapshot.text, span, snapshot.encoding);
-        let on_line = lens_range.start.line <= range.end.line && range.start.line <= lens_range.end.line;
+        let on_line =
+            lens_range.start.line <= range.end.line && range.start.line <= lens_range.end.line;
         match &action {
             Action::Promote { environment } if on_line => {
                 actions.push(code_action(command(remote, uri, &action)));
@@ -178,7 +179,11 @@ pub fn command(remote: &Remote, uri: &str, action: &Action) -> ls_types::Command
 /// frozen until 18:00 UTC)`, ` (not on Stella)`, or nothing.
 fn state(remote: &Remote, environment: &str) -> String {
     let Some(known) = remote.cached_environment(environment) else {
-        return if remote.knows_environments() { " (not on Stella)".to_owned() } else { String::new() };
+        return if remote.knows_environments() {
+            " (not on Stella)".to_owned()
+        } else {
+            String::new()
+        };
     };
 
     let mut parts = Vec::new();
@@ -215,7 +220,11 @@ fn environment(action: &Action) -> Option<&str> {
 }
 
 fn noop(title: &str) -> ls_types::Command {
-    ls_types::Command { title: title.to_owned(), command: commands::NOOP.to_owned(), arguments: None }
+    ls_types::Command {
+        title: title.to_owned(),
+        command: commands::NOOP.to_owned(),
+        arguments: None,
+    }
 }
 
 fn code_action(command: ls_types::Command) -> ls_types::CodeActionOrCommand {

@@ -47,7 +47,8 @@ impl<S> Ordered<S> {
 
         match request.method() {
             "initialize" => {
-                let properties = params.pointer("/capabilities/textDocument/codeLens/resolveSupport/properties");
+                let properties =
+                    params.pointer("/capabilities/textDocument/codeLens/resolveSupport/properties");
                 let resolves = properties
                     .and_then(serde_json::Value::as_array)
                     .is_some_and(|properties| properties.iter().any(|name| name == "command"));

@@ -64,7 +64,8 @@ pub struct Status {
 
 pub fn status(remote: &Remote) -> Status {
     let connection = remote.connection();
-    let (whoami, version) = remote.with_cache(|cache| (cache.whoami.clone(), cache.version.clone()));
+    let (whoami, version) =
+        remote.with_cache(|cache| (cache.whoami.clone(), cache.version.clone()));
     let last_error = match &connection {
         crate::lsp::remote::Connection::NotConfigured(sentence)
         | crate::lsp::remote::Connection::SignedOut(sentence)
@@ -87,7 +88,12 @@ pub fn status(remote: &Remote) -> Status {
 
 pub async fn releases(remote: &Remote, params: ReleasesParams) -> jsonrpc::Result<Value> {
     let api = api_of(remote)?;
-    let query = api::ReleaseQuery { name: params.name, env: params.env, status: params.status, limit: params.limit };
+    let query = api::ReleaseQuery {
+        name: params.name,
+        env: params.env,
+        status: params.status,
+        limit: params.limit,
+    };
     let releases = api.releases(&query).await;
     remote.note_outcome(&releases);
     answer(releases)
@@ -130,7 +136,9 @@ fn api_of(remote: &Remote) -> jsonrpc::Result<&crate::orchestrator::Client> {
     remote.api().map_err(failed)
 }
 
-fn answer<T: Serialize>(result: Result<T, crate::orchestrator::ApiError>) -> jsonrpc::Result<Value> {
+fn answer<T: Serialize>(
+    result: Result<T, crate::orchestrator::ApiError>,
+) -> jsonrpc::Result<Value> {
     let value = result.map_err(|error| failed(&error.to_string()))?;
     serde_json::to_value(value).map_err(|error| failed(&error.to_string()))
 }

@@ -36,7 +36,10 @@ impl Backend {
         requests::releases(&self.remote, params).await
     }
 
-    pub async fn environments(&self, _params: serde_json::Value) -> jsonrpc::Result<serde_json::Value> {
+    pub async fn environments(
+        &self,
+        _params: serde_json::Value,
+    ) -> jsonrpc::Result<serde_json::Value> {
         requests::environments(&self.remote).await
     }
 
@@ -140,7 +143,10 @@ impl LanguageServer for Backend {
         Ok(Some(lenses::code_lenses(&self.remote, uri).instrument(span).await))
     }
 
-    async fn code_lens_resolve(&self, lens: ls_types::CodeLens) -> jsonrpc::Result<ls_types::CodeLens> {
+    async fn code_lens_resolve(
+        &self,
+        lens: ls_types::CodeLens,
+    ) -> jsonrpc::Result<ls_types::CodeLens> {
         Ok(lenses::resolve(&self.remote, lens))
     }
 

@@ -305,8 +305,14 @@ impl DocumentStore {
 
         let path = file_path(&snapshot_uri);
         let text = rope.to_string();
-        let snapshot =
-            Snapshot { uri: snapshot_uri, version, text, encoding, path, kind: DocumentKind::Stella };
+        let snapshot = Snapshot {
+            uri: snapshot_uri,
+            version,
+            text,
+            encoding,
+            path,
+            kind: DocumentKind::Stella,
+        };
         Some((snapshot, sites))
     }
 
@@ -348,7 +354,8 @@ impl DocumentStore {
             }
             Err(_) => {
                 let documents = self.lock();
-                let lenses = documents.by_uri.get(uri).and_then(|document| document.lenses.as_ref());
+                let lenses =
+                    documents.by_uri.get(uri).and_then(|document| document.lenses.as_ref());
                 lenses.is_none_or(|lenses| lenses.sites.iter().any(|(_, action)| *action == wanted))
             }
         }
@@ -426,7 +433,8 @@ fn changed_part(old: &str, new: &str) -> (usize, usize) {
     let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
     let prefix = core::line_index::floor_char_boundary(old, prefix);
     let limit = old.len().min(new.len()) - prefix;
-    let suffix = old.bytes().rev().zip(new.bytes().rev()).take(limit).take_while(|(a, b)| a == b).count();
+    let suffix =
+        old.bytes().rev().zip(new.bytes().rev()).take(limit).take_while(|(a, b)| a == b).count();
     let mut suffix = suffix;
     while !old.is_char_boundary(old.len() - suffix) {
         suffix -= 1;

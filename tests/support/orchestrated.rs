@@ -58,7 +58,9 @@ impl Orchestrated {
         let workspace = TempDir::new().unwrap();
         let file = workspace.path().join(".stella.yaml");
         std::fs::write(&file, EXAMPLE).unwrap();
-        for path in ["api/Dockerfile", "worker/Dockerfile", ".github/workflows/integration-tests.yml"] {
+        for path in
+            ["api/Dockerfile", "worker/Dockerfile", ".github/workflows/integration-tests.yml"]
+        {
             let path = workspace.path().join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "").unwrap();
@@ -113,7 +115,10 @@ impl Orchestrated {
     pub async fn execute(&mut self, command: &str, argument: Value) -> Value {
         let response = self
             .client
-            .request("workspace/executeCommand", json!({"command": command, "arguments": [argument]}))
+            .request(
+                "workspace/executeCommand",
+                json!({"command": command, "arguments": [argument]}),
+            )
             .await;
         assert!(response.get("error").is_none(), "{command} failed: {response}");
         response["result"].clone()

@@ -15,7 +15,12 @@ use crate::lsp::to_proto;
 pub const SOURCE: &str = "stella-server";
 
 /// The orchestrator-side diagnostics of one text, in protocol form.
-pub fn diagnostics(remote: &Remote, uri: &str, text: &str, encoding: PositionEncoding) -> Vec<ls_types::Diagnostic> {
+pub fn diagnostics(
+    remote: &Remote,
+    uri: &str,
+    text: &str,
+    encoding: PositionEncoding,
+) -> Vec<ls_types::Diagnostic> {
     let line_index = std::cell::OnceCell::new();
     let range = |span: Span| {
         let line_index = line_index.get_or_init(|| LineIndex::new(text));
@@ -25,7 +30,13 @@ pub fn diagnostics(remote: &Remote, uri: &str, text: &str, encoding: PositionEnc
 
     if let Some((code, sentence)) = remote.connection().notice() {
         let span = release_key(text);
-        diagnostics.push(diagnostic(range(span), ls_types::DiagnosticSeverity::INFORMATION, code, SOURCE, sentence));
+        diagnostics.push(diagnostic(
+            range(span),
+            ls_types::DiagnosticSeverity::INFORMATION,
+            code,
+            SOURCE,
+            sentence,
+        ));
     }
 
     for (span, url) in actions::server_requests(text) {
@@ -59,7 +70,13 @@ pub fn diagnostics(remote: &Remote, uri: &str, text: &str, encoding: PositionEnc
                 Some("info") => ls_types::DiagnosticSeverity::INFORMATION,
                 _ => ls_types::DiagnosticSeverity::ERROR,
             };
-            diagnostics.push(diagnostic(range(span), severity, "server-validation", SOURCE, &finding.message));
+            diagnostics.push(diagnostic(
+                range(span),
+                severity,
+                "server-validation",
+                SOURCE,
+                &finding.message,
+            ));
         }
     }
 

@@ -63,7 +63,10 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// `resolve_lens_command` is read from the raw message by [`crate::lsp::ordered`].
-    pub fn of(capabilities: &ls_types::ClientCapabilities, resolve_lens_command: bool) -> Capabilities {
+    pub fn of(
+        capabilities: &ls_types::ClientCapabilities,
+        resolve_lens_command: bool,
+    ) -> Capabilities {
         let window = capabilities.window.as_ref();
         let lens_refresh = capabilities
             .workspace
@@ -75,7 +78,9 @@ impl Capabilities {
         Capabilities {
             resolve_lens_command,
             lens_refresh,
-            work_done_progress: window.and_then(|window| window.work_done_progress).unwrap_or(false),
+            work_done_progress: window
+                .and_then(|window| window.work_done_progress)
+                .unwrap_or(false),
             show_message_request: window.is_some_and(|window| window.show_message.is_some()),
             show_document: window
                 .and_then(|window| window.show_document.as_ref())
@@ -387,7 +392,8 @@ impl Remote {
             task.abort();
         }
 
-        let open: Vec<String> = lock(&self.inner.progress).drain().map(|(token, _)| token).collect();
+        let open: Vec<String> =
+            lock(&self.inner.progress).drain().map(|(token, _)| token).collect();
         for token in open {
             crate::lsp::remote::progress::send_end(
                 &self.inner.lsp,
@@ -515,7 +521,12 @@ impl Remote {
     /// The environment of that name, from the cache.
     pub fn cached_environment(&self, name: &str) -> Option<api::Environment> {
         self.with_cache(|cache| {
-            cache.environments.as_ref()?.iter().find(|environment| environment.name == name).cloned()
+            cache
+                .environments
+                .as_ref()?
+                .iter()
+                .find(|environment| environment.name == name)
+                .cloned()
         })
     }
 
