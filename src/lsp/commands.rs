@@ -807,8 +807,8 @@ fn summary(diff: &api::ConfigDiff) -> Option<String> {
         })
     };
     let modified = |items: &[api::Modified], noun: &str| {
-        let names: Vec<String> = items.iter().map(|item| item.name.clone()).collect();
-        named(&names, "change", noun)
+        let changed: Vec<String> = items.iter().map(|item| item.name.clone()).collect();
+        named(&changed, "change", noun)
     };
     let parts: Vec<String> = [
         named(&diff.added_components, "add", "component"),

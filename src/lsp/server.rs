@@ -25,6 +25,7 @@ impl Backend {
         Backend { client, store, remote }
     }
 
+    #[allow(clippy::unused_async, reason = "custom methods are async functions")]
     pub async fn status(&self, _params: serde_json::Value) -> jsonrpc::Result<requests::Status> {
         Ok(requests::status(&self.remote))
     }
@@ -58,6 +59,7 @@ impl Backend {
     }
 
     /// `window/workDoneProgress/cancel`, which tower-lsp-server does not route itself.
+    #[allow(clippy::unused_async, reason = "custom methods are async functions")]
     pub async fn cancel_progress(&self, params: ls_types::WorkDoneProgressCancelParams) {
         let token = match params.token {
             ls_types::NumberOrString::String(token) => token,

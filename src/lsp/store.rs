@@ -69,12 +69,15 @@ struct Document {
     lenses: Option<Lenses>,
 }
 
+/// Lens sites: each action and where it is offered, in byte offsets of the text.
+pub type Sites = Vec<(core::Span, Action)>;
+
 /// Lens sites in byte offsets of the current text.
 #[derive(Clone, Debug)]
 struct Lenses {
     /// The version they were computed for; older when they were moved through edits.
     version: i32,
-    sites: Vec<(core::Span, Action)>,
+    sites: Sites,
 }
 
 /// What the session agreed on at `initialize`.
@@ -287,10 +290,7 @@ impl DocumentStore {
 
     /// A snapshot of `uri` together with its remembered lens sites, taken at the same
     /// moment so the sites' offsets fit the snapshot's text.
-    pub fn lens_snapshot(
-        &self,
-        uri: &str,
-    ) -> Option<(Snapshot, Option<Vec<(core::Span, Action)>>)> {
+    pub fn lens_snapshot(&self, uri: &str) -> Option<(Snapshot, Option<Sites>)> {
         let documents = self.lock();
         let document = documents.by_uri.get(uri)?;
         if document.kind != DocumentKind::Stella {
@@ -317,7 +317,7 @@ impl DocumentStore {
     }
 
     /// Remembers the lens sites computed for `version`, if it is still current.
-    pub fn set_lenses(&self, uri: &str, version: i32, sites: Vec<(core::Span, Action)>) {
+    pub fn set_lenses(&self, uri: &str, version: i32, sites: Sites) {
         let mut documents = self.lock();
         if let Some(document) = documents.by_uri.get_mut(uri) {
             if document.version == version {
@@ -344,21 +344,18 @@ impl DocumentStore {
         };
 
         let (version, text) = current;
-        match actions::Document::read(&text) {
-            Ok(document) => {
-                let sites: Vec<(core::Span, Action)> =
-                    document.sites().into_iter().map(|site| (site.span, site.action)).collect();
-                let named = sites.iter().any(|(_, action)| *action == wanted);
-                self.set_lenses(uri, version, sites);
-                named
-            }
-            Err(_) => {
-                let documents = self.lock();
-                let lenses =
-                    documents.by_uri.get(uri).and_then(|document| document.lenses.as_ref());
-                lenses.is_none_or(|lenses| lenses.sites.iter().any(|(_, action)| *action == wanted))
-            }
+        if let Ok(document) = actions::Document::read(&text) {
+            let sites: Sites =
+                document.sites().into_iter().map(|site| (site.span, site.action)).collect();
+            let named = sites.iter().any(|(_, action)| *action == wanted);
+            self.set_lenses(uri, version, sites);
+            return named;
         }
+
+        // The text does not parse: the remembered sites are the best knowledge there is.
+        let documents = self.lock();
+        let lenses = documents.by_uri.get(uri).and_then(|document| document.lenses.as_ref());
+        lenses.is_none_or(|lenses| lenses.sites.iter().any(|(_, action)| *action == wanted))
     }
 
     /// The cached analysis of `uri`, if it is for the current version.

@@ -147,7 +147,7 @@ impl TestClient {
     }
 
     /// Every message read so far and not consumed, without waiting.
-    pub async fn drain(&mut self) -> Vec<Value> {
+    pub fn drain(&mut self) -> Vec<Value> {
         while let Ok(message) = self.incoming.try_recv() {
             self.buffered.push_back(message);
         }

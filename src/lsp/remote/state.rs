@@ -52,6 +52,7 @@ impl Connection {
 
 /// What the client said it can do, at `initialize`.
 #[derive(Clone, Debug, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "independent capabilities, each a yes or no")]
 pub struct Capabilities {
     /// `codeLens/resolve` may fill in a lens's `command`.
     pub resolve_lens_command: bool,
@@ -309,6 +310,7 @@ impl Remote {
 
     /// Records how the last call went. A change of what files show (the notice) republishes
     /// every document; coming back online re-runs server-side validation.
+    #[allow(clippy::needless_pass_by_value, reason = "callers build the value for this call")]
     pub fn set_connection(&self, connection: Connection) {
         let previous = self.with_cache(|cache| {
             let previous = std::mem::replace(&mut cache.connection, connection.clone());
@@ -444,9 +446,10 @@ impl Remote {
     /// `window/workDoneProgress/cancel`: for any token we created, cancellable or not.
     pub fn cancel_progress(&self, token: &str) {
         let cancel = lock(&self.inner.progress).get(token).cloned();
-        match cancel {
-            Some(cancel) => cancel.cancel(),
-            None => tracing::debug!(token, "cancel for a progress that is not open"),
+        if let Some(cancel) = cancel {
+            cancel.cancel();
+        } else {
+            tracing::debug!(token, "cancel for a progress that is not open");
         }
     }
 
@@ -500,8 +503,10 @@ impl Remote {
     /// Stores the orchestrator's findings for `uri` and republishes it when they changed.
     pub fn set_findings(&self, uri: &str, findings: Vec<Finding>) {
         let changed = self.with_cache(|cache| {
-            let previous = cache.findings.insert(uri.to_owned(), findings.clone());
-            previous.as_ref() != Some(&findings)
+            let previous = cache.findings.get(uri);
+            let changed = previous != Some(&findings);
+            cache.findings.insert(uri.to_owned(), findings);
+            changed
         });
         if changed {
             self.inner.scheduler.republish(uri);
