@@ -330,14 +330,7 @@ async fn promoting_where_approval_is_needed_asks_first() {
     let mut orchestrated = started(Fake::start(), full_capabilities()).await;
     let uri = orchestrated.uri.clone();
 
-    // No: nothing is sent.
-    orchestrated.client.answer_with(|request| {
-        Some(if request["method"] == "window/showMessageRequest" {
-            Value::Null
-        } else {
-            Value::Null
-        })
-    });
+    // Esc (a `null` answer, the client's default here): nothing is sent.
     orchestrated.execute("stella.promote", json!({"uri": uri, "env": "production"})).await;
     let asked = orchestrated
         .client
