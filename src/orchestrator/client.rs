@@ -8,6 +8,8 @@
 //!   marked sensitive; without a token it fails with [`ApiError::NotSignedIn`] and sends
 //!   nothing.
 //! - Redirects are never followed, so the token goes nowhere but the configured server.
+//! - A proxy from `HTTPS_PROXY`, `ALL_PROXY` and the like (with `NO_PROXY`) is used for
+//!   https, never for loopback; TLS runs through it end to end.
 //! - Connect timeout [`Timeouts::connect`], total timeout [`Timeouts::request`] (the log
 //!   page uses [`Timeouts::log_idle`]).
 //! - At most one retry, and only when no connection was made (refused, or the host name
@@ -119,6 +121,7 @@ impl Client {
         let server = server.trim_end_matches('/').to_owned();
         let base = checked_base(&server)?;
         let plain = base.scheme() == "http";
+        let local = base.host().is_some_and(|host| is_loopback(&host));
 
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
@@ -128,10 +131,14 @@ impl Client {
             .retry(reqwest::retry::never())
             .user_agent(concat!("stella-lsp/", env!("CARGO_PKG_VERSION")))
             .http1_only();
+        if local {
+            // A proxy cannot reach this machine's loopback; `HTTPS_PROXY` and the like are
+            // honoured only for other hosts.
+            builder = builder.no_proxy();
+        }
         if plain {
-            // Loopback over plain http: no proxy in between, and no TLS, so the system's
-            // certificates need not even be there.
-            builder = builder.no_proxy().tls_certs_only(Vec::<reqwest::Certificate>::new());
+            // No TLS at all, so the system's certificates need not even be there.
+            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
         }
         let http = builder.pool_idle_timeout(POOL_IDLE).build().map_err(|error| {
             ApiError::Unreachable {

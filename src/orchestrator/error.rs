@@ -3,7 +3,7 @@
 //! The sentences are shown to the user as they are (in a `showMessage` or a diagnostic), so
 //! they start with a capital, have no final period, and say what to do where there is
 //! something to do. Any text in them that came from the server has already been through
-//! [`server_text`]: the token is replaced by `***`, and the text is one short line.
+//! `server_text`: the token is replaced by `***`, and the text is one short line.
 
 use std::fmt;
 use std::time::Duration;
