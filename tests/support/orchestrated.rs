@@ -70,7 +70,7 @@ impl Orchestrated {
 
         let mut env = vec![
             ("HOME".to_owned(), home.path().display().to_string()),
-            ("STELLA_LOG".to_owned(), "trace".to_owned()),
+            ("STELLA_LSP_LOG".to_owned(), "trace".to_owned()),
             ("STELLA_POLL_INTERVAL".to_owned(), "200ms".to_owned()),
             ("STELLA_VALIDATE_DELAY".to_owned(), "50ms".to_owned()),
             ("STELLA_REQUEST_TIMEOUT".to_owned(), "3s".to_owned()),

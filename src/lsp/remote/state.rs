@@ -210,14 +210,20 @@ impl Remote {
     /// Reads the user's settings (environment and home directory only) and builds the
     /// client. Never fails: what is missing becomes [`Connection::NotConfigured`].
     pub fn new(lsp: Client, store: DocumentStore, scheduler: Scheduler) -> Remote {
-        let settings = Settings::from_process();
-        let (api, context, warnings) = match &settings {
-            Ok(settings) => (
-                orchestrator::Client::new(settings).map_err(|error| error.to_string()),
-                settings.context.clone(),
-                settings.warnings.clone(),
-            ),
-            Err(error) => (Err(error.to_string()), None, Vec::new()),
+        // Settings that name a server but cannot be used are worth a message; having no
+        // server at all is a normal way to work (local checks only).
+        let (api, context, warnings) = match Settings::from_process() {
+            Ok(settings) => {
+                let mut warnings = settings.warnings.clone();
+                let api = orchestrator::Client::new(&settings);
+                if let Err(error) = &api {
+                    if !matches!(error, ApiError::NotConfigured) {
+                        warnings.push(error.to_string());
+                    }
+                }
+                (api.map_err(|error| error.to_string()), settings.context, warnings)
+            }
+            Err(error) => (Err(error.to_string()), None, vec![error.to_string()]),
         };
         let connection = match &api {
             Ok(_) => Connection::Unknown,
@@ -282,7 +288,8 @@ impl Remote {
         self.inner.context.as_deref()
     }
 
-    /// Warnings about the user's settings (a credentials file readable by others).
+    /// Warnings about the user's settings (a credentials file readable by others, a config
+    /// file that cannot be read, a server that cannot be used), shown once at start.
     pub fn warnings(&self) -> &[String] {
         &self.inner.warnings
     }
