@@ -756,3 +756,67 @@ async fn status_and_custom_requests_answer_with_the_orchestrators_state() {
         orchestrated.client.request("stella/deploymentLogs", json!({"id": "dep-9"})).await;
     assert_eq!(missing["error"]["code"], -32803);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_lens_is_also_a_code_action() {
+    let mut orchestrated = started(Fake::start(), json!({})).await;
+    let uri = orchestrated.uri.clone();
+
+    let on_staging = orchestrated
+        .client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range((28, 14), (28, 14)), "context": {"diagnostics": []}}),
+        )
+        .await;
+    let actions: Vec<(String, Value)> = on_staging["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|action| {
+            assert_eq!(action["title"], action["command"]["title"]);
+            (
+                action["title"].as_str().unwrap().to_owned(),
+                json!([action["command"]["command"], action["command"]["arguments"]]),
+            )
+        })
+        .collect();
+    let file = json!([{"uri": uri}]);
+    assert_eq!(
+        actions,
+        [
+            ("Create release".to_owned(), json!(["stella.createRelease", file])),
+            ("Validate with server".to_owned(), json!(["stella.validate", file])),
+            ("Diff with server".to_owned(), json!(["stella.diff", file])),
+            (
+                "Promote to staging (rel-abc123 running)".to_owned(),
+                json!(["stella.promote", [{"uri": uri, "env": "staging"}]])
+            ),
+            (
+                "Deploy to staging".to_owned(),
+                json!(["stella.deploy", [{"uri": uri, "env": "staging"}]])
+            ),
+            (
+                "Apply to server (dry run)".to_owned(),
+                json!(["stella.apply", [{"uri": uri, "dryRun": true}]])
+            ),
+            (
+                "Apply to server".to_owned(),
+                json!(["stella.apply", [{"uri": uri, "dryRun": false}]])
+            ),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_polls_now_and_says_so() {
+    let mut orchestrated = started(Fake::start(), full_capabilities()).await;
+    let polled = orchestrated.fake.count("GET", "/api/v1/environments");
+
+    let result = orchestrated.execute("stella.refresh", Value::Null).await;
+
+    assert_eq!(result, Value::Null);
+    let url = orchestrated.fake.url.clone();
+    assert_eq!(orchestrated.message().await, (INFO, format!("Refreshed from Stella at {url}")));
+    assert!(orchestrated.fake.count("GET", "/api/v1/environments") > polled);
+}

@@ -14,6 +14,9 @@ use tower_lsp_server::Client;
 use crate::lsp::remote::state::Cancel;
 use crate::lsp::remote::Remote;
 
+/// How long a client may take to accept a progress token before the work goes on without.
+const CREATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `window/workDoneProgress/create` with any result accepted, where tower-lsp-server's own
 /// method insists on `null`.
 enum CreateProgress {}
@@ -47,8 +50,16 @@ impl Progress {
         let params = ls_types::WorkDoneProgressCreateParams {
             token: ls_types::NumberOrString::String(token.clone()),
         };
-        if let Err(error) = remote.lsp().send_request::<CreateProgress>(params).await {
-            tracing::debug!(%error, "the client refused a progress token; continuing without");
+        let created = tokio::time::timeout(
+            CREATE_TIMEOUT,
+            remote.lsp().send_request::<CreateProgress>(params),
+        )
+        .await;
+        if !matches!(created, Ok(Ok(_))) {
+            tracing::debug!(
+                ?created,
+                "the client refused or ignored a progress token; continuing without"
+            );
             remote.close_progress(&token);
             return progress;
         }
