@@ -820,3 +820,55 @@ async fn refresh_polls_now_and_says_so() {
     assert_eq!(orchestrated.message().await, (INFO, format!("Refreshed from Stella at {url}")));
     assert!(orchestrated.fake.count("GET", "/api/v1/environments") > polled);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_takes_effect_without_a_restart() {
+    let mut orchestrated =
+        Orchestrated::start(Fake::start(), Options { no_token: true, ..Options::default() });
+    orchestrated.client.initialize_with(None, full_capabilities()).await;
+    let uri = orchestrated.uri.clone();
+    orchestrated.client.did_open(&uri, 1, EXAMPLE);
+    let url = orchestrated.fake.url.clone();
+
+    let signed_out = orchestrated
+        .client
+        .wait_for("the not-signed-in notice", |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    assert_eq!(
+        signed_out["params"]["diagnostics"],
+        json!([{
+            "range": range((3, 0), (3, 7)),
+            "severity": 3,
+            "code": "not-signed-in",
+            "source": "stella-server",
+            "message": format!("Not signed in to Stella at {url}: run `stella auth login` or set STELLA_TOKEN"),
+        }])
+    );
+    assert_eq!(orchestrated.fake.count("GET", "/api/v1/auth/whoami"), 0, "no token, no request");
+
+    // What `stella auth login` would write.
+    let credentials = orchestrated.home.path().join(".stella/credentials.yaml");
+    std::fs::write(&credentials, format!("contexts:\n  test:\n    token: {TOKEN}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    let signed_in = orchestrated
+        .client
+        .wait_for("the notice to go", |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["diagnostics"] == json!([])
+        })
+        .await;
+    assert_eq!(signed_in["params"]["version"], 1);
+    let status = orchestrated.client.request("stella/status", Value::Null).await;
+    assert_eq!(status["result"]["signedInAs"], "jane@example.com");
+    let whoami =
+        orchestrated.fake.requests().into_iter().find(|r| r.path == "/api/v1/auth/whoami").unwrap();
+    assert_eq!(whoami.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+}

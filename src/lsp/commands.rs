@@ -774,8 +774,11 @@ async fn apply(remote: &Remote, flow: &Flow) -> Outcome {
     outcome
 }
 
-/// `stella.refresh`: one poll now.
+/// `stella.refresh`: the settings read again, and one poll now.
 async fn refresh(remote: &Remote) -> Outcome {
+    if let Some(warnings) = remote.reload_settings(true) {
+        poller::show(remote, &warnings).await;
+    }
     let Ok(api) = remote.api() else {
         return Outcome::error(remote.api().err().unwrap_or_default().to_owned());
     };

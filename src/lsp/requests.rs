@@ -74,15 +74,15 @@ pub fn status(remote: &Remote) -> Status {
     };
 
     Status {
-        context: remote.context().map(str::to_owned),
-        server: remote.server().map(str::to_owned),
+        context: remote.context(),
+        server: remote.server(),
         signed_in_as: whoami.as_ref().map(|whoami| whoami.user.clone()),
         organization: whoami.map(|whoami| whoami.organization),
         reachable: connection.reachable(),
         api_version: version.as_ref().map(|version| version.api_version.clone()),
         server_version: version.map(|version| version.server_version),
         last_error,
-        warnings: remote.warnings().to_vec(),
+        warnings: remote.warnings(),
     }
 }
 
@@ -132,8 +132,8 @@ pub async fn deployment_logs(remote: &Remote, params: LogsParams) -> jsonrpc::Re
     Ok(json!({ "lines": page.lines, "complete": page.complete, "after": after }))
 }
 
-fn api_of(remote: &Remote) -> jsonrpc::Result<&crate::orchestrator::Client> {
-    remote.api().map_err(failed)
+fn api_of(remote: &Remote) -> jsonrpc::Result<crate::orchestrator::Client> {
+    remote.api().map_err(|sentence| failed(&sentence))
 }
 
 fn answer<T: Serialize>(

@@ -14,16 +14,16 @@ use crate::orchestrator::ApiError;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Starts the poller, when a server is configured.
+/// Starts the poller. Each round first reads the user's settings again if their files
+/// changed, so signing in or switching context needs no restart.
 pub fn start(remote: &Remote) {
-    if remote.api().is_err() {
-        return;
-    }
-
     let task = remote.clone();
     remote.spawn(async move {
         let mut backoff = first_backoff(&task);
         loop {
+            if let Some(warnings) = task.reload_settings(false) {
+                show(&task, &warnings).await;
+            }
             let wait = match poll(&task).await {
                 Polled::Fine(wait) => {
                     backoff = first_backoff(&task);
@@ -44,6 +44,13 @@ pub fn start(remote: &Remote) {
     });
 }
 
+/// Shows what is wrong with freshly read settings.
+pub async fn show(remote: &Remote, warnings: &[String]) {
+    for warning in warnings {
+        remote.lsp().show_message(tower_lsp_server::ls_types::MessageType::WARNING, warning).await;
+    }
+}
+
 /// The first probe delay after an outage: 5 s, or the poll interval when that is shorter.
 fn first_backoff(remote: &Remote) -> Duration {
     remote.timings().poll.min(Duration::from_secs(5))
@@ -58,7 +65,7 @@ pub enum Polled {
 /// One round: who am I (once), then the environments. Also run by `stella.refresh`.
 pub async fn poll(remote: &Remote) -> Polled {
     let Ok(api) = remote.api() else {
-        return Polled::Fine(Duration::MAX);
+        return Polled::Fine(remote.timings().poll);
     };
     let _one_at_a_time = remote.poll_lock().await;
     let interval = remote.timings().poll;

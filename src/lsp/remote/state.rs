@@ -139,6 +139,66 @@ impl Timings {
     }
 }
 
+/// The user's settings, as read once: the client (or why there is none), the context, and
+/// what to warn about.
+struct Setup {
+    api: Result<orchestrator::Client, String>,
+    context: Option<String>,
+    warnings: Vec<String>,
+    /// The settings files' sizes and times when read, to notice a change.
+    fingerprint: Fingerprint,
+}
+
+type Fingerprint = Vec<Option<(u64, Option<std::time::SystemTime>)>>;
+
+impl Setup {
+    fn read() -> Setup {
+        let fingerprint = Setup::fingerprint();
+
+        // Settings that name a server but cannot be used are worth a message; having no
+        // server at all is a normal way to work (local checks only).
+        let (api, context, warnings) = match Settings::from_process() {
+            Ok(settings) => {
+                let mut warnings = settings.warnings.clone();
+                let api = orchestrator::Client::new(&settings);
+                if let Err(error) = &api {
+                    if !matches!(error, ApiError::NotConfigured) {
+                        warnings.push(error.to_string());
+                    }
+                }
+                (api.map_err(|error| error.to_string()), settings.context, warnings)
+            }
+            Err(error) => (Err(error.to_string()), None, vec![error.to_string()]),
+        };
+        Setup { api, context, warnings, fingerprint }
+    }
+
+    fn connection(&self) -> Connection {
+        match &self.api {
+            Ok(_) => Connection::Unknown,
+            Err(sentence) => Connection::NotConfigured(sentence.clone()),
+        }
+    }
+
+    /// Size and modification time of the config and credentials files.
+    fn fingerprint() -> Fingerprint {
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let config = std::env::var_os("STELLA_CONFIG")
+            .filter(|path| !path.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|home| home.join(orchestrator::settings::CONFIG_FILE)));
+        let credentials = home.map(|home| home.join(orchestrator::settings::CREDENTIALS_FILE));
+
+        [config, credentials]
+            .into_iter()
+            .map(|path| {
+                let metadata = std::fs::metadata(path?).ok()?;
+                Some((metadata.len(), metadata.modified().ok()))
+            })
+            .collect()
+    }
+}
+
 /// A cheap, cloneable handle; see the module doc.
 #[derive(Clone)]
 pub struct Remote {
@@ -149,9 +209,8 @@ struct Inner {
     lsp: Client,
     store: DocumentStore,
     scheduler: Scheduler,
-    api: Result<orchestrator::Client, String>,
-    context: Option<String>,
-    warnings: Vec<String>,
+    /// The user's settings as last read; replaced when their files change.
+    setup: std::sync::RwLock<Arc<Setup>>,
     timings: Timings,
     capabilities: Mutex<Capabilities>,
     cache: Mutex<Cache>,
@@ -210,31 +269,12 @@ impl Remote {
     /// Reads the user's settings (environment and home directory only) and builds the
     /// client. Never fails: what is missing becomes [`Connection::NotConfigured`].
     pub fn new(lsp: Client, store: DocumentStore, scheduler: Scheduler) -> Remote {
-        // Settings that name a server but cannot be used are worth a message; having no
-        // server at all is a normal way to work (local checks only).
-        let (api, context, warnings) = match Settings::from_process() {
-            Ok(settings) => {
-                let mut warnings = settings.warnings.clone();
-                let api = orchestrator::Client::new(&settings);
-                if let Err(error) = &api {
-                    if !matches!(error, ApiError::NotConfigured) {
-                        warnings.push(error.to_string());
-                    }
-                }
-                (api.map_err(|error| error.to_string()), settings.context, warnings)
-            }
-            Err(error) => (Err(error.to_string()), None, vec![error.to_string()]),
-        };
-        let connection = match &api {
-            Ok(_) => Connection::Unknown,
-            Err(sentence) => Connection::NotConfigured(sentence.clone()),
-        };
-        for warning in &warnings {
+        let setup = Setup::read();
+        for warning in &setup.warnings {
             tracing::warn!("{warning}");
         }
-
         let cache = Cache {
-            connection,
+            connection: setup.connection(),
             version: None,
             whoami: None,
             environments: None,
@@ -246,9 +286,7 @@ impl Remote {
                 lsp,
                 store,
                 scheduler,
-                api,
-                context,
-                warnings,
+                setup: std::sync::RwLock::new(Arc::new(setup)),
                 timings: Timings::from_env(),
                 capabilities: Mutex::default(),
                 cache: Mutex::new(cache),
@@ -275,23 +313,51 @@ impl Remote {
     }
 
     /// The orchestrator client, or the sentence saying why there is none.
-    pub fn api(&self) -> Result<&orchestrator::Client, &str> {
-        self.inner.api.as_ref().map_err(String::as_str)
+    fn setup(&self) -> Arc<Setup> {
+        Arc::clone(&self.inner.setup.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn api(&self) -> Result<orchestrator::Client, String> {
+        self.setup().api.clone()
     }
 
     /// The configured server URL, if any.
-    pub fn server(&self) -> Option<&str> {
-        self.inner.api.as_ref().ok().map(orchestrator::Client::server)
+    pub fn server(&self) -> Option<String> {
+        self.setup().api.as_ref().ok().map(|api| api.server().to_owned())
     }
 
-    pub fn context(&self) -> Option<&str> {
-        self.inner.context.as_deref()
+    pub fn context(&self) -> Option<String> {
+        self.setup().context.clone()
     }
 
     /// Warnings about the user's settings (a credentials file readable by others, a config
-    /// file that cannot be read, a server that cannot be used), shown once at start.
-    pub fn warnings(&self) -> &[String] {
-        &self.inner.warnings
+    /// file that cannot be read, a server that cannot be used).
+    pub fn warnings(&self) -> Vec<String> {
+        self.setup().warnings.clone()
+    }
+
+    /// Reads the settings again when their files changed (or always, with `force`), so a
+    /// `stella auth login` or an edited `~/.stella/config.yaml` takes effect without a
+    /// restart. Returns the new warnings, to show, when the settings were read again.
+    pub fn reload_settings(&self, force: bool) -> Option<Vec<String>> {
+        let current = self.setup();
+        if !force && current.fingerprint == Setup::fingerprint() {
+            return None;
+        }
+
+        let setup = Setup::read();
+        let warnings = setup.warnings.clone();
+        let connection = setup.connection();
+        tracing::info!(server = ?setup.api.as_ref().ok().map(orchestrator::Client::server), "settings read again");
+        *self.inner.setup.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(setup);
+        self.with_cache(|cache| {
+            cache.version = None;
+            cache.whoami = None;
+            cache.environments = None;
+            cache.environments_not_before = None;
+        });
+        self.set_connection(connection);
+        Some(warnings)
     }
 
     pub fn timings(&self) -> &Timings {
