@@ -858,6 +858,7 @@ async fn signing_in_takes_effect_without_a_restart() {
         std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 
+    // Read again at the next poll: the notice goes, and the user is known.
     let signed_in = orchestrated
         .client
         .wait_for("the notice to go", |m| {
@@ -866,8 +867,16 @@ async fn signing_in_takes_effect_without_a_restart() {
         })
         .await;
     assert_eq!(signed_in["params"]["version"], 1);
-    let status = orchestrated.client.request("stella/status", Value::Null).await;
-    assert_eq!(status["result"]["signedInAs"], "jane@example.com");
+    assert!(orchestrated.fake.wait_for("GET", "/api/v1/auth/whoami", 1, Duration::from_secs(10)));
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = orchestrated.client.request("stella/status", Value::Null).await["result"].clone();
+        if status["signedInAs"] != Value::Null {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["signedInAs"], "jane@example.com");
     let whoami =
         orchestrated.fake.requests().into_iter().find(|r| r.path == "/api/v1/auth/whoami").unwrap();
     assert_eq!(whoami.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));

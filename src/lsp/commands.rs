@@ -780,7 +780,7 @@ async fn refresh(remote: &Remote) -> Outcome {
         poller::show(remote, &warnings).await;
     }
     let Ok(api) = remote.api() else {
-        return Outcome::error(remote.api().err().unwrap_or_default().to_owned());
+        return Outcome::error(remote.api().err().unwrap_or_default());
     };
     poller::poll(remote).await;
     match remote.connection() {
