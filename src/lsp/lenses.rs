@@ -27,10 +27,16 @@ struct LensData {
     doc_version: i32,
 }
 
-/// The lens sites of the current text of `uri`, with the snapshot they belong to: computed
-/// afresh when the text parses (and remembered), else the last good ones, moved.
+/// The lens sites of the current text of `uri`, with the snapshot they belong to: those
+/// remembered for this version, else computed afresh when the text parses (and
+/// remembered), else the last good ones, moved.
 pub async fn sites(remote: &Remote, uri: &str) -> Option<(Snapshot, Vec<(Span, Action)>)> {
     let (snapshot, remembered) = remote.store().lens_snapshot(uri)?;
+    let remembered = match remembered {
+        Some((version, sites)) if version == snapshot.version => return Some((snapshot, sites)),
+        Some((_, sites)) => Some(sites),
+        None => None,
+    };
 
     let text = snapshot.text.clone();
     let read = tokio::task::spawn_blocking(move || {

@@ -288,16 +288,16 @@ impl DocumentStore {
             .collect()
     }
 
-    /// A snapshot of `uri` together with its remembered lens sites, taken at the same
-    /// moment so the sites' offsets fit the snapshot's text.
-    pub fn lens_snapshot(&self, uri: &str) -> Option<(Snapshot, Option<Sites>)> {
+    /// A snapshot of `uri` together with its remembered lens sites and the version they
+    /// were computed for, taken at the same moment so the sites' offsets fit the text.
+    pub fn lens_snapshot(&self, uri: &str) -> Option<(Snapshot, Option<(i32, Sites)>)> {
         let documents = self.lock();
         let document = documents.by_uri.get(uri)?;
         if document.kind != DocumentKind::Stella {
             return None;
         }
         let rope = document.rope.clone();
-        let sites = document.lenses.as_ref().map(|lenses| lenses.sites.clone());
+        let sites = document.lenses.as_ref().map(|lenses| (lenses.version, lenses.sites.clone()));
         let snapshot_uri = document.uri.clone();
         let version = document.version;
         let encoding = documents.session.encoding;
