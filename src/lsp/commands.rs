@@ -415,34 +415,41 @@ async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
         if promoting { ("Promotion", "Promoting") } else { ("Deployment", "Deploying") };
 
     let progress = Progress::begin(remote, &format!("{verb} {name} to {environment}")).await;
+    let cancelled = || {
+        Outcome::warning(format!(
+            "{} cancelled; nothing was sent",
+            if promoting { "Promotion" } else { "Deploy" }
+        ))
+    };
     let outcome = async {
-        let target = match environment_id(remote, &environment).await {
-            Ok(target) => target,
-            Err(outcome) => return outcome,
-        };
-        let release = match choose_release(remote, flow, &name, &environment).await {
-            Ok(release) => release,
-            Err(outcome) => return outcome,
-        };
-        remote.describe(&flow.key, &label(flow, Some(&release)));
+        let before_the_request = async {
+            let target = environment_id(remote, &environment).await?;
+            let release = choose_release(remote, flow, &name, &environment).await?;
+            remote.describe(&flow.key, &label(flow, Some(&release)));
 
-        if flow.confirm {
-            let question = format!(
-                "{} {release} to {environment}?",
-                if promoting { "Promote" } else { "Deploy" }
-            );
-            let yes = if promoting { "Promote" } else { "Deploy" };
-            if ask(remote, &question, &[yes, "Cancel"]).await.as_deref() != Some(yes) {
-                return Outcome::warning(format!(
-                    "{noun} to {environment} not confirmed; nothing was sent"
-                ));
+            if flow.confirm {
+                let yes = if promoting { "Promote" } else { "Deploy" };
+                let question = format!("{yes} {release} to {environment}?");
+                if ask(remote, &question, &[yes, "Cancel"]).await.as_deref() != Some(yes) {
+                    return Err(Outcome::warning(format!(
+                        "{noun} to {environment} not confirmed; nothing was sent"
+                    )));
+                }
             }
-        }
+            Ok((target, release))
+        };
+        // A cancel before the mutating request stops the flow at once, not when a slow
+        // answer it waits on comes back.
+        let chosen = tokio::select! {
+            () = progress.cancelled() => Err(cancelled()),
+            chosen = before_the_request => chosen,
+        };
+        let (target, release) = match chosen {
+            Ok(chosen) => chosen,
+            Err(outcome) => return outcome,
+        };
         if progress.is_cancelled() {
-            return Outcome::warning(format!(
-                "{} cancelled; nothing was sent",
-                if promoting { "Promotion" } else { "Deploy" }
-            ));
+            return cancelled();
         }
         if remote.is_shutting_down() {
             return Outcome::warning(format!("{noun} stopped; nothing was sent"));

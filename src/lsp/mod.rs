@@ -18,6 +18,8 @@ pub mod server;
 pub mod store;
 pub mod to_proto;
 
+use std::time::Duration;
+
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
 use crate::lsp::ordered::Ordered;
@@ -51,13 +53,28 @@ pub fn build() -> (Service, ClientSocket, DocumentStore) {
     (Ordered::new(service, store.clone(), scheduler), socket, store)
 }
 
+/// How long requests still in flight at the end of the input may take to finish.
+const END_OF_INPUT_GRACE: Duration = Duration::from_millis(500);
+
 /// Serves LSP over stdin and stdout until `exit` or the end of input. Returns whether the
 /// client asked for `shutdown` first, as the protocol wants for a clean exit.
+///
+/// `exit` ends the session even when the client keeps stdin open. At the end of the input
+/// no one is left to read an answer, so requests still in flight (one waiting on the
+/// orchestrator, say) get [`END_OF_INPUT_GRACE`], not the request timeout.
 pub async fn serve_stdio() -> bool {
     let (service, socket, store) = build();
     let (filtered, server_input) = tokio::io::duplex(1 << 16);
-    tokio::spawn(framing::filter(tokio::io::stdin(), filtered));
+    let input = tokio::spawn(framing::filter(tokio::io::stdin(), filtered));
 
-    Server::new(server_input, tokio::io::stdout(), socket).serve(service).await;
+    let served = Server::new(server_input, tokio::io::stdout(), socket).serve(service);
+    let input_ended = async {
+        let _ = input.await;
+        tokio::time::sleep(END_OF_INPUT_GRACE).await;
+    };
+    tokio::select! {
+        () = served => {}
+        () = input_ended => tracing::info!("the input ended; requests in flight are dropped"),
+    }
     store.is_shut_down()
 }

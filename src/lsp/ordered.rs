@@ -8,7 +8,9 @@
 //!
 //! It also handles `$/cancelRequest` itself: each request future is abortable, and a cancel
 //! aborts it at once instead of waiting for a free slot behind busy handlers. The cancel is
-//! still forwarded so the inner service forgets the request.
+//! still forwarded so the inner service forgets the request. `shutdown` likewise cancels
+//! every request still in flight (one waiting on the orchestrator, say), so that it never
+//! waits behind busy handler slots.
 //!
 //! Nothing here may panic or block: a panic would end the read loop and the session.
 
@@ -151,6 +153,14 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let request = with_object_params(request);
+        if request.method() == "shutdown" {
+            let in_flight: Vec<(Id, AbortHandle)> =
+                self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).drain().collect();
+            for (id, handle) in in_flight {
+                tracing::debug!(?id, "request cancelled by shutdown");
+                handle.abort();
+            }
+        }
         let applied = std::panic::catch_unwind(AssertUnwindSafe(|| self.apply(&request)));
         if applied.is_err() {
             tracing::error!(method = request.method(), "applying a message panicked");

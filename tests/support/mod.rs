@@ -170,7 +170,14 @@ impl TestClient {
 
     /// Sends bytes as they are, framing and all (for malformed input).
     pub fn send_raw(&self, bytes: &[u8]) {
+        assert!(!bytes.is_empty(), "an empty write closes the input; see `close_input`");
         self.outgoing.send(bytes.to_vec()).expect("the writer is running");
+    }
+
+    /// Closes the server's input, as happens when the editor dies: nothing can be sent
+    /// after this.
+    pub fn close_input(&self) {
+        self.outgoing.send(Vec::new()).expect("the writer is running");
     }
 
     pub fn notify(&self, method: &str, params: Value) {
@@ -301,6 +308,37 @@ impl TestClient {
         self.buffered.iter().any(|message| is_publish_for(message, uri))
     }
 
+    /// Every message, in arrival order, up to and including the first that matches; all of
+    /// them are consumed.
+    pub async fn take_until(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut taken = Vec::new();
+        while let Some(message) = self.buffered.pop_front() {
+            let done = matches(&message);
+            taken.push(message);
+            if done {
+                return taken;
+            }
+        }
+
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let received = timeout(remaining, self.incoming.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; taken: {taken:?}"));
+            let Some(message) = received else {
+                panic!(
+                    "the server closed the connection while waiting for {what}; taken: {taken:?}"
+                );
+            };
+            let done = matches(&message);
+            taken.push(message);
+            if done {
+                return taken;
+            }
+        }
+    }
+
     /// Waits for the first message that matches, keeping the others for later waits.
     pub async fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
         if let Some(index) = self.buffered.iter().position(&matches) {
@@ -362,6 +400,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
     while let Some(bytes) = outgoing.recv().await {
+        // An empty write is `close_input`: dropping the writer closes the pipe.
+        if bytes.is_empty() {
+            return;
+        }
         if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
             return;
         }

@@ -3,10 +3,13 @@
 //! a `create` or `$/progress`.
 //!
 //! Any answer to `window/workDoneProgress/create` that is not an error counts as success
-//! (some clients answer `{}`); after an error no `$/progress` is sent for that token. Every
-//! `begin` gets exactly one `end`, from the flow or from `shutdown`.
+//! (some clients answer `{}`); after an error, or no answer within 5 s (or the prompt
+//! timeout when that is shorter), no `$/progress` is sent for that token and the flow goes
+//! on with log lines. Every `begin` gets exactly one `end`, from the flow or from
+//! `shutdown`; a token is known to `shutdown` only once its `begin` is due.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tower_lsp_server::ls_types::{self, notification, request};
 use tower_lsp_server::Client;
@@ -14,8 +17,9 @@ use tower_lsp_server::Client;
 use crate::lsp::remote::state::Cancel;
 use crate::lsp::remote::Remote;
 
-/// How long a client may take to accept a progress token before the work goes on without.
-const CREATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The longest wait for the answer to `window/workDoneProgress/create`, which clients send
+/// without asking the user.
+const CREATE_ANSWER: Duration = Duration::from_secs(5);
 
 /// `window/workDoneProgress/create` with any result accepted, where tower-lsp-server's own
 /// method insists on `null`.
@@ -38,32 +42,33 @@ pub struct Progress {
 impl Progress {
     /// Starts a progress titled `title`.
     pub async fn begin(remote: &Remote, title: &str) -> Progress {
-        let token = remote.next_token();
-        let cancel = remote.open_progress(&token);
-        let mut progress = Progress { remote: remote.clone(), token: None, cancel };
+        let mut progress = Progress { remote: remote.clone(), token: None, cancel: Arc::default() };
         if !remote.capabilities().work_done_progress {
-            remote.close_progress(&token);
             remote.lsp().log_message(ls_types::MessageType::INFO, title).await;
             return progress;
         }
 
+        let token = remote.next_token();
         let params = ls_types::WorkDoneProgressCreateParams {
             token: ls_types::NumberOrString::String(token.clone()),
         };
-        let created = tokio::time::timeout(
-            CREATE_TIMEOUT,
-            remote.lsp().send_request::<CreateProgress>(params),
-        )
-        .await;
-        if !matches!(created, Ok(Ok(_))) {
-            tracing::debug!(
-                ?created,
-                "the client refused or ignored a progress token; continuing without"
-            );
-            remote.close_progress(&token);
+        let created = remote.lsp().send_request::<CreateProgress>(params);
+        match tokio::time::timeout(CREATE_ANSWER.min(remote.timings().prompt), created).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "the client refused a progress token; continuing without");
+                return progress;
+            }
+            Err(_) => {
+                tracing::info!(token, "no answer to a progress token; continuing without");
+                return progress;
+            }
+        }
+        if remote.is_shutting_down() {
             return progress;
         }
 
+        progress.cancel = remote.open_progress(&token);
         let begin = ls_types::WorkDoneProgressBegin {
             title: title.to_owned(),
             cancellable: Some(true),

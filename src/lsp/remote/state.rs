@@ -469,6 +469,9 @@ impl Remote {
 
         let open: Vec<String> =
             lock(&self.inner.progress).drain().map(|(token, _)| token).collect();
+        if open.is_empty() {
+            return;
+        }
         for token in open {
             crate::lsp::remote::progress::send_end(
                 &self.inner.lsp,
@@ -477,6 +480,10 @@ impl Remote {
             )
             .await;
         }
+        // tower-lsp-server writes notifications and responses from two queues and picks at
+        // random when both hold a message. Waiting a moment lets its writer take the `end`s
+        // first, so that they reach the client before the answer to `shutdown`.
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
     /// Claims `key` for a command flow described by `doing`; `Err` with the description of
