@@ -351,10 +351,8 @@ async fn create_release(remote: &Remote, flow: &Flow) -> Outcome {
                 Outcome::info(format!("{message}: {url}"))
             }
         }
-        Err(ApiError::NoAnswer { .. }) => Outcome::warning(
-            "The release request was sent but no answer came back; it may have been created. Check with \"Stella: Show Releases\" before creating it again",
-        ),
-        Err(error) => Outcome::error(error.to_string()),
+        Err(error) => unanswered(&error, "release", "created", "creating it again")
+            .unwrap_or_else(|| Outcome::error(error.to_string())),
     };
     progress.end(&outcome.message).await;
     outcome
@@ -493,7 +491,7 @@ async fn promote(
                 promotion.status.replace('_', " ")
             ))
         }
-        Err(ApiError::NoAnswer { .. }) => {
+        Err(error @ (ApiError::NoAnswer { .. } | ApiError::Timeout { .. })) => {
             let name = flow.document.config.release.name.as_ref().map(|name| name.value.clone());
             let query = api::ReleaseQuery {
                 name,
@@ -502,7 +500,8 @@ async fn promote(
             };
             let checked = api.releases(&query).await;
             remote.note_outcome(&checked);
-            Outcome::warning("The promotion request was sent but no answer came back; it may have been created. Check with \"Stella: Show Releases\" before promoting again.")
+            unanswered(&error, "promotion", "created", "promoting again")
+                .unwrap_or_else(|| Outcome::error(error.to_string()))
         }
         Err(error) => refused(remote, environment, &error, "promoted"),
     }
@@ -526,10 +525,10 @@ async fn deploy(
     remote.note_outcome(&deployed);
     let deployment = match deployed {
         Ok(deployment) => deployment,
-        Err(ApiError::NoAnswer { .. }) => {
-            return Outcome::warning("The deployment request was sent but no answer came back; it may have started. Check with \"Stella: Show Deployments\" before deploying again.");
+        Err(error) => {
+            return unanswered(&error, "deployment", "started", "deploying again")
+                .unwrap_or_else(|| refused(remote, environment, &error, "deployed"));
         }
-        Err(error) => return refused(remote, environment, &error, "deployed"),
     };
     progress.report(&format!("Deployment {} started", deployment.id)).await;
 
@@ -577,6 +576,25 @@ async fn deploy(
             () = tokio::time::sleep(remote.timings().log_poll) => {}
         }
     }
+}
+
+/// The sentence for a request that changes something and may have reached the
+/// orchestrator without an answer coming back (a dropped connection, or no answer within
+/// the timeout): it must not be sent again blindly. `None` for any other error.
+fn unanswered(error: &ApiError, noun: &str, done: &str, again: &str) -> Option<Outcome> {
+    let when = match error {
+        ApiError::NoAnswer { .. } => String::new(),
+        ApiError::Timeout { after, .. } => format!(" within {} s", after.as_secs_f64()),
+        _ => return None,
+    };
+    let check = match noun {
+        "apply" => "\"Diff with server\"",
+        "deployment" => "\"Stella: Show Deployments\"",
+        _ => "\"Stella: Show Releases\"",
+    };
+    Some(Outcome::warning(format!(
+        "The {noun} request was sent but no answer came back{when}; it may have been {done}. Check with {check} before {again}."
+    )))
 }
 
 /// The sentence for a refused promotion or deployment; a frozen environment says until
@@ -771,10 +789,8 @@ async fn apply(remote: &Remote, flow: &Flow) -> Outcome {
                 (false, _) => Outcome::warning(format!("Stella did not apply {}", flow.file)),
             }
         }
-        Err(ApiError::NoAnswer { .. }) => Outcome::warning(format!(
-            "The apply request was sent but no answer came back; {} may have been applied. Check with \"Diff with server\"",
-            flow.file
-        )),
+        Err(error) if !dry_run => unanswered(&error, "apply", "applied", "applying again")
+            .unwrap_or_else(|| Outcome::error(error.to_string())),
         Err(error) => Outcome::error(error.to_string()),
     };
     progress.end(&outcome.message).await;

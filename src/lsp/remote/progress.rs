@@ -108,13 +108,32 @@ impl Progress {
     }
 
     /// Ends the progress with `message`, unless `shutdown` already ended it.
-    pub async fn end(self, message: &str) {
-        let Some(token) = &self.token else {
+    pub async fn end(mut self, message: &str) {
+        let Some(token) = self.token.take() else {
             return;
         };
-        if self.remote.close_progress(token) {
-            send_end(self.remote.lsp(), token, message).await;
+        if self.remote.close_progress(&token) {
+            send_end(self.remote.lsp(), &token, message).await;
         }
+    }
+}
+
+/// A progress dropped without [`Progress::end`] (its flow panicked) still ends, so no
+/// spinner is left behind. During `shutdown`, which ends every open progress itself before
+/// it answers, nothing is sent from here.
+impl Drop for Progress {
+    fn drop(&mut self) {
+        let Some(token) = self.token.take() else {
+            return;
+        };
+        if self.remote.is_shutting_down() || !self.remote.close_progress(&token) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.remote.lsp().clone();
+        runtime.spawn(async move { send_end(&client, &token, "Stopped").await });
     }
 }
 
