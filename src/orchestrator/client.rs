@@ -16,15 +16,22 @@
 //!   not found): then the request provably never left. Once a request may have been sent it
 //!   is never sent again here; a POST whose connection drops before the answer ends in
 //!   [`ApiError::NoAnswer`]. A 429 ends in [`ApiError::RateLimited`]; backing off is the
-//!   caller's job.
+//!   caller's job, but a GET answered 429 with `Retry-After` is not sent to that path again
+//!   until that time has passed: it fails at once with [`ApiError::RateLimited`] and the
+//!   time left.
+//! - At most one GET of a URL is in flight: a second caller waits for the answer to the
+//!   first and shares it.
 //! - Logging through `tracing`: one debug line per request (method, path, status, elapsed
 //!   ms); at trace, the request headers with the authorization shown as `Bearer ***`.
 //!   Server text is scrubbed of the token before it is logged or kept in an error.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
+use futures_util::future::{BoxFuture, Shared};
+use futures_util::FutureExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -41,6 +48,10 @@ const RETRY_DELAY: Duration = Duration::from_millis(250);
 /// and load balancers (60 s and more), so that a request is not written to a connection
 /// the server is closing: for a POST that would end in [`ApiError::NoAnswer`].
 const POOL_IDLE: Duration = Duration::from_secs(20);
+
+/// The longest `Retry-After` honoured. A longer one (a server's mistake, or a number so
+/// large that no clock can add it) would stop a background read for good.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// The largest answer read; a bigger one is [`ApiError::Malformed`].
 const MAX_ANSWER_BYTES: usize = 8 << 20;
@@ -61,7 +72,16 @@ struct Inner {
     token: Option<Token>,
     authorization: Option<HeaderValue>,
     timeouts: Timeouts,
+    /// GETs in flight, by URL, for callers that ask for the same one meanwhile.
+    /// The count of the `Arc` is one more than the callers waiting.
+    flights: Mutex<HashMap<String, (Flight, Arc<()>)>>,
+    /// Paths answered 429 with `Retry-After`: no GET to them before the instant; the
+    /// server's message is kept for the sentence.
+    rate_limits: Mutex<HashMap<String, (Instant, String)>>,
 }
+
+/// One GET on its way, shared by every caller of the same URL.
+type Flight = Shared<BoxFuture<'static, Result<Arc<Answer>, Failure>>>;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,6 +101,7 @@ enum Auth {
 }
 
 /// One request, kept so that it can be sent a second time when no connection was made.
+#[derive(Clone)]
 struct Request {
     method: Method,
     url: Url,
@@ -97,7 +118,7 @@ struct Answer {
 }
 
 /// Why an attempt got no answer.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Failure {
     /// No connection was made and nothing was sent (refused, host not found): the one case
     /// that may be retried.
@@ -161,6 +182,8 @@ impl Client {
                 token: settings.token.clone(),
                 authorization,
                 timeouts: settings.timeouts.clone(),
+                flights: Mutex::default(),
+                rate_limits: Mutex::default(),
             }),
         })
     }
@@ -309,7 +332,69 @@ impl Client {
         }
         let request = Request { method, url, body, auth, timeout };
 
-        let answer = match self.attempt(&request).await {
+        if request.method == Method::GET {
+            if let Some(error) = self.rate_limited(&request) {
+                return Err(error);
+            }
+        }
+
+        let answer = if request.method == Method::GET {
+            self.shared_get(request.clone()).await
+        } else {
+            self.send(&request).await.map(Arc::new)
+        };
+
+        let answer = answer.map_err(|failure| self.failure_error(failure, &request))?;
+        if request.method == Method::GET && answer.status == StatusCode::TOO_MANY_REQUESTS {
+            self.note_rate_limit(&request, &answer);
+        }
+        self.decode(&answer)
+    }
+
+    /// The answer to a GET of `request.url`: the one already on its way when there is one,
+    /// else a new request that later callers of the same URL share. A request whose callers
+    /// all gave up (a cancelled flow) is dropped rather than joined, since its timeout ran
+    /// while no one waited.
+    async fn shared_get(&self, request: Request) -> Result<Arc<Answer>, Failure> {
+        let key = request.url.as_str().to_owned();
+        let (flight, _waiting) = {
+            let mut flights = lock(&self.inner.flights);
+            match flights.get(&key) {
+                Some((flight, waiting)) if Arc::strong_count(waiting) > 1 => {
+                    tracing::debug!(path = request.url.path(), "joining the same GET in flight");
+                    (flight.clone(), Arc::clone(waiting))
+                }
+                _ => {
+                    let client = self.clone();
+                    let finished_key = key.clone();
+                    let waiting = Arc::new(());
+                    let finished_waiting = Arc::downgrade(&waiting);
+                    let flight = async move {
+                        let answer = client.send(&request).await.map(Arc::new);
+                        let mut flights = lock(&client.inner.flights);
+                        let this_one = flights.get(&finished_key).is_some_and(|(_, waiting)| {
+                            finished_waiting
+                                .upgrade()
+                                .is_some_and(|ours| Arc::ptr_eq(&ours, waiting))
+                        });
+                        if this_one {
+                            flights.remove(&finished_key);
+                        }
+                        answer
+                    }
+                    .boxed()
+                    .shared();
+                    flights.insert(key, (flight.clone(), Arc::clone(&waiting)));
+                    (flight, waiting)
+                }
+            }
+        };
+        flight.await
+    }
+
+    /// Sends `request`, and once more when no connection was made.
+    async fn send(&self, request: &Request) -> Result<Answer, Failure> {
+        match self.attempt(request).await {
             Err(Failure::NeverConnected(reason)) => {
                 tracing::debug!(
                     method = %request.method,
@@ -318,14 +403,38 @@ impl Client {
                     "no connection was made; trying once more"
                 );
                 tokio::time::sleep(RETRY_DELAY).await;
-                self.attempt(&request).await
+                self.attempt(request).await
             }
             other => other,
-        };
+        }
+    }
 
-        answer
-            .map_err(|failure| self.failure_error(failure, &request))
-            .and_then(|answer| self.decode(&answer))
+    /// [`ApiError::RateLimited`] with the time left, while the server's `Retry-After` for
+    /// this path has not passed.
+    fn rate_limited(&self, request: &Request) -> Option<ApiError> {
+        let mut rate_limits = lock(&self.inner.rate_limits);
+        let (until, message) = rate_limits.get(request.url.path())?;
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            rate_limits.remove(request.url.path());
+            return None;
+        }
+
+        tracing::debug!(path = request.url.path(), ?left, "not sent: the server asked to wait");
+        let whole_seconds =
+            Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+        Some(ApiError::RateLimited { retry_after: Some(whole_seconds), message: message.clone() })
+    }
+
+    /// Remembers a 429 with `Retry-After`, so that no GET goes to this path before then.
+    fn note_rate_limit(&self, request: &Request, answer: &Answer) {
+        let Some(after) = retry_after(&answer.headers) else {
+            return;
+        };
+        let (_, message) = self.error_body(answer);
+        let message = or_reason(message, answer.status);
+        lock(&self.inner.rate_limits)
+            .insert(request.url.path().to_owned(), (Instant::now() + after, message));
     }
 
     /// Sends `request` once and reads the whole answer.
@@ -477,6 +586,10 @@ impl Client {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The server's message, or the reason phrase of the status when it sent none.
 fn or_reason(message: String, status: StatusCode) -> String {
     if !message.is_empty() {
@@ -485,10 +598,11 @@ fn or_reason(message: String, status: StatusCode) -> String {
     status.canonical_reason().map_or_else(|| format!("HTTP {}", status.as_u16()), str::to_owned)
 }
 
-/// `Retry-After` in seconds; the HTTP-date form is not used by Stella and reads as unknown.
+/// `Retry-After` in seconds, at most [`MAX_RETRY_AFTER`]; the HTTP-date form is not used by
+/// Stella and reads as unknown.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse().ok().map(Duration::from_secs)
+    value.trim().parse().ok().map(|seconds| Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
 /// The server as a base URL, or why it cannot be used. Plain http is accepted only to

@@ -42,6 +42,8 @@ pub struct Recorded {
     /// Names in lower case, in the order they came.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When the fake had read the whole request.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -272,6 +274,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
         query,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
     })
 }
 

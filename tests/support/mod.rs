@@ -60,6 +60,8 @@ pub struct TestClient {
     outgoing: mpsc::UnboundedSender<Vec<u8>>,
     answer: std::sync::Arc<std::sync::Mutex<Answer>>,
     incoming: mpsc::UnboundedReceiver<Value>,
+    /// Every message read from the server, in order, consumed or not.
+    transcript: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
     /// Messages read but not yet consumed by a wait.
     buffered: VecDeque<Value>,
     next_id: i64,
@@ -84,6 +86,9 @@ impl TestClient {
         }
         for (name, value) in &launch.env {
             command.env(name, value);
+        }
+        if let Some(directory) = &launch.cwd {
+            command.current_dir(directory);
         }
         let stderr = match &launch.stderr {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("the log file opens")),
@@ -128,13 +133,21 @@ impl TestClient {
         let (incoming_tx, incoming) = mpsc::unbounded_channel();
         let answer: std::sync::Arc<std::sync::Mutex<Answer>> =
             std::sync::Arc::new(std::sync::Mutex::new(Box::new(|_| Some(Value::Null))));
+        let transcript = std::sync::Arc::default();
         tokio::spawn(write_loop(writer, outgoing_rx));
-        tokio::spawn(read_loop(reader, incoming_tx, outgoing.clone(), answer.clone()));
+        tokio::spawn(read_loop(
+            reader,
+            incoming_tx,
+            outgoing.clone(),
+            answer.clone(),
+            std::sync::Arc::clone(&transcript),
+        ));
 
         TestClient {
             outgoing,
             answer,
             incoming,
+            transcript,
             buffered: VecDeque::new(),
             next_id: 0,
             child: None,
@@ -144,6 +157,11 @@ impl TestClient {
     /// Sets how requests from the server are answered from now on (by default: `null`).
     pub fn answer_with(&self, answer: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static) {
         *self.answer.lock().unwrap() = Box::new(answer);
+    }
+
+    /// Every message read from the server so far, consumed by a wait or not, in order.
+    pub fn transcript(&self) -> Vec<Value> {
+        self.transcript.lock().unwrap().clone()
     }
 
     /// Every message read so far and not consumed, without waiting.
@@ -376,11 +394,13 @@ impl TestClient {
     }
 }
 
-/// How to start the binary: its environment and where its stderr goes.
+/// How to start the binary: its environment, working directory and where its stderr goes.
 #[derive(Clone, Debug, Default)]
 pub struct Launch {
     pub env: Vec<(String, String)>,
     pub stderr: Option<std::path::PathBuf>,
+    /// The working directory; the test's own when `None`.
+    pub cwd: Option<std::path::PathBuf>,
 }
 
 pub fn is_publish_for(message: &Value, uri: &str) -> bool {
@@ -415,6 +435,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     incoming: mpsc::UnboundedSender<Value>,
     outgoing: mpsc::UnboundedSender<Vec<u8>>,
     answer: std::sync::Arc<std::sync::Mutex<Answer>>,
+    transcript: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
 ) {
     let mut reader = BufReader::new(reader);
     loop {
@@ -442,6 +463,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             return;
         }
         let message: Value = serde_json::from_slice(&body).expect("the server sends JSON");
+        transcript.lock().unwrap().push(message.clone());
 
         // Server-to-client requests (they have both a method and an id) are answered as
         // the test says, at once, and also queued for the test to see.

@@ -1,6 +1,7 @@
 //! A server over stdio wired to a fake orchestrator: the user's `~/.stella/config.yaml` in
-//! a temporary home names the fake, `STELLA_TOKEN` holds the test token, and timings are
-//! short so tests stay quick.
+//! a temporary home names the fake, `STELLA_TOKEN` holds the test token, logs go at trace
+//! level to a file, the server runs in the workspace, and timings are short so tests stay
+//! quick.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +43,12 @@ pub struct Options {
     pub server: Option<String>,
     /// No `STELLA_TOKEN`.
     pub no_token: bool,
+    /// Files written into the workspace (path relative to it, content) before the server
+    /// starts there.
+    pub files: Vec<(&'static str, String)>,
+    /// `~/.stella/credentials.yaml` with this content and mode, written before the server
+    /// starts.
+    pub credentials: Option<(String, u32)>,
 }
 
 impl Orchestrated {
@@ -54,6 +61,11 @@ impl Orchestrated {
             format!("server: {server}\ncurrent_context: test\ncontexts:\n  test:\n    server: {server}\n"),
         )
         .unwrap();
+        if let Some((content, mode)) = &options.credentials {
+            let path = home.path().join(".stella/credentials.yaml");
+            std::fs::write(&path, content).unwrap();
+            set_mode(&path, *mode);
+        }
 
         let workspace = TempDir::new().unwrap();
         let file = workspace.path().join(".stella.yaml");
@@ -64,6 +76,11 @@ impl Orchestrated {
             let path = workspace.path().join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "").unwrap();
+        }
+        for (path, content) in &options.files {
+            let path = workspace.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
         }
         let uri = file_uri(&file);
         let log = home.path().join("server.log");
@@ -83,7 +100,11 @@ impl Orchestrated {
             env.push((name.to_owned(), value));
         }
 
-        let client = TestClient::launch(&Launch { env, stderr: Some(log.clone()) });
+        let client = TestClient::launch(&Launch {
+            env,
+            stderr: Some(log.clone()),
+            cwd: Some(workspace.path().to_path_buf()),
+        });
         Orchestrated { client, fake, home, workspace, uri, log }
     }
 
@@ -141,6 +162,15 @@ impl Orchestrated {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) {}
 
 pub fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())

@@ -5,7 +5,9 @@
 //! `STELLA_POLL_INTERVAL` says otherwise), honouring `Retry-After`. Offline, it probes the
 //! cheap `GET /api/v1/cli/version` with backoff (5 s, 10 s, 20 s … at most 5 min). One poller
 //! serves every open document; a lens refresh is asked for only when what the lens titles
-//! show has changed, compared by content.
+//! show has changed, compared by content. The first fill of an empty cache asks for none:
+//! a client shows the titles when it next asks for lenses, and a refresh right after
+//! opening would only repeat the request the client just made.
 
 use std::time::{Duration, Instant};
 

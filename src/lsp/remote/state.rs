@@ -409,7 +409,9 @@ impl Remote {
     }
 
     /// Records the outcome of a call: offline and signed-out errors change the connection;
-    /// any answer at all means the server is reachable.
+    /// any answer at all means the server is reachable, and a success of a call that
+    /// carried the token means the user is signed in. Only the poller's version probe goes
+    /// without the token, and it runs only while offline or not yet asked.
     pub fn note_outcome<T>(&self, result: &Result<T, ApiError>) {
         match result {
             Err(error) if error.is_offline() => {
@@ -419,7 +421,11 @@ impl Remote {
                 self.set_connection(Connection::SignedOut(error.to_string()));
             }
             Ok(_) => {
-                if matches!(self.connection(), Connection::Offline(_) | Connection::Unknown) {
+                let connection = self.connection();
+                if matches!(
+                    connection,
+                    Connection::Offline(_) | Connection::Unknown | Connection::SignedOut(_)
+                ) {
                     self.set_connection(Connection::Online);
                 }
             }
