@@ -139,7 +139,7 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, remote: &Re
         };
         remote.schedule_validation(uri);
 
-        if store.session().push_diagnostics {
+        if store.session().push_diagnostics && !store.is_shut_down() {
             let diagnostics = with_remote_notes(remote, &snapshot_for_notes, diagnostics);
             client.publish_diagnostics(publish_uri, diagnostics, Some(version)).await;
         }
@@ -151,7 +151,7 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, remote: &Re
 /// Publishes the last analysis of `uri` again with the orchestrator's current notes, when
 /// that analysis is for the current version (else the pending analysis will publish).
 async fn republish(store: &DocumentStore, client: &Client, remote: &Remote, uri: &str) {
-    if !store.session().push_diagnostics {
+    if !store.session().push_diagnostics || store.is_shut_down() {
         return;
     }
     let Some(snapshot) = store.snapshot(uri) else {
@@ -192,7 +192,7 @@ pub fn with_remote_notes(
 }
 
 async fn clear(store: &DocumentStore, client: &Client, uri: ls_types::Uri) {
-    if store.session().push_diagnostics {
+    if store.session().push_diagnostics && !store.is_shut_down() {
         client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 }

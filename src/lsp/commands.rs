@@ -593,7 +593,7 @@ fn unanswered(error: &ApiError, noun: &str, done: &str, again: &str) -> Option<O
         _ => "\"Stella: Show Releases\"",
     };
     Some(Outcome::warning(format!(
-        "The {noun} request was sent but no answer came back{when}; it may have been {done}. Check with {check} before {again}."
+        "The {noun} request was sent but no answer came back{when}; it may have been {done}. Check with {check} before {again}"
     )))
 }
 
@@ -782,10 +782,18 @@ async fn apply(remote: &Remote, flow: &Flow) -> Outcome {
             log_changes(remote, &result.diff).await;
             let summary = summary(&result.diff);
             match (dry_run, summary) {
-                (true, Some(summary)) => Outcome::info(format!("Dry run: applying {} would {summary}", flow.file)),
-                (true, None) => Outcome::info(format!("Dry run: applying {} would change nothing", flow.file)),
-                (false, Some(summary)) if result.applied => Outcome::info(format!("Applied {}: {summary}", flow.file)),
-                (false, None) if result.applied => Outcome::info(format!("Applied {}; nothing changed", flow.file)),
+                (true, Some(summary)) => {
+                    Outcome::info(format!("Dry run: applying {} would {summary}", flow.file))
+                }
+                (true, None) => {
+                    Outcome::info(format!("Dry run: applying {} would change nothing", flow.file))
+                }
+                (false, Some(summary)) if result.applied => {
+                    Outcome::info(format!("Applied {}: {summary}", flow.file))
+                }
+                (false, None) if result.applied => {
+                    Outcome::info(format!("Applied {}; nothing changed", flow.file))
+                }
                 (false, _) => Outcome::warning(format!("Stella did not apply {}", flow.file)),
             }
         }
@@ -797,16 +805,24 @@ async fn apply(remote: &Remote, flow: &Flow) -> Outcome {
     outcome
 }
 
-/// `stella.refresh`: the settings read again, and one poll now.
+/// `stella.refresh`: the settings read again if they changed, and one poll now.
 async fn refresh(remote: &Remote) -> Outcome {
-    if let Some(warnings) = remote.reload_settings(true) {
+    if let Some(warnings) = remote.reload_settings() {
         poller::show(remote, &warnings).await;
     }
     let Ok(api) = remote.api() else {
         return Outcome::error(remote.api().err().unwrap_or_default());
     };
     poller::poll(remote).await;
+    let waiting = remote
+        .with_cache(|cache| cache.environments_not_before)
+        .and_then(|not_before| not_before.checked_duration_since(std::time::Instant::now()));
     match remote.connection() {
+        Connection::Online if waiting.is_some() => Outcome::warning(format!(
+            "Stella at {} asked to be read again in {} s; the lenses show what it said before",
+            api.server(),
+            waiting.unwrap_or_default().as_secs().max(1)
+        )),
         Connection::Online => Outcome::info(format!("Refreshed from Stella at {}", api.server())),
         Connection::Offline(sentence)
         | Connection::SignedOut(sentence)

@@ -53,6 +53,11 @@ pub fn build() -> (Service, ClientSocket, DocumentStore) {
     (Ordered::new(service, store.clone(), scheduler), socket, store)
 }
 
+/// How many requests run at once. Custom requests wait on the orchestrator (up to the
+/// request timeout); with tower-lsp-server's default of 4, four of them would hold up every
+/// other request.
+const CONCURRENT_REQUESTS: usize = 16;
+
 /// How long requests still in flight at the end of the input may take to finish.
 const END_OF_INPUT_GRACE: Duration = Duration::from_millis(500);
 
@@ -67,7 +72,9 @@ pub async fn serve_stdio() -> bool {
     let (filtered, server_input) = tokio::io::duplex(1 << 16);
     let input = tokio::spawn(framing::filter(tokio::io::stdin(), filtered));
 
-    let served = Server::new(server_input, tokio::io::stdout(), socket).serve(service);
+    let served = Server::new(server_input, tokio::io::stdout(), socket)
+        .concurrency_level(CONCURRENT_REQUESTS)
+        .serve(service);
     let input_ended = async {
         let _ = input.await;
         tokio::time::sleep(END_OF_INPUT_GRACE).await;

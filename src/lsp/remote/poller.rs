@@ -23,7 +23,7 @@ pub fn start(remote: &Remote) {
     remote.spawn(async move {
         let mut backoff = first_backoff(&task);
         loop {
-            if let Some(warnings) = task.reload_settings(false) {
+            if let Some(warnings) = task.reload_settings() {
                 show(&task, &warnings).await;
             }
             let wait = match poll(&task).await {

@@ -173,6 +173,10 @@ impl Setup {
         Setup { api, context, warnings, fingerprint }
     }
 
+    fn server(&self) -> Option<&str> {
+        self.api.as_ref().ok().map(orchestrator::Client::server)
+    }
+
     fn connection(&self) -> Connection {
         match &self.api {
             Ok(_) => Connection::Unknown,
@@ -229,7 +233,6 @@ struct Inner {
     refresh_pending: AtomicBool,
     /// Documents whose server-side validation is scheduled, with the generation to run.
     validation_generation: Mutex<HashMap<String, u64>>,
-    shown_offline: AtomicBool,
 }
 
 /// A cancellation flag that can be awaited.
@@ -299,7 +302,6 @@ impl Remote {
                 progress: Mutex::default(),
                 refresh_pending: AtomicBool::new(false),
                 validation_generation: Mutex::default(),
-                shown_offline: AtomicBool::new(false),
             }),
         }
     }
@@ -336,25 +338,32 @@ impl Remote {
         self.setup().warnings.clone()
     }
 
-    /// Reads the settings again when their files changed (or always, with `force`), so a
-    /// `stella auth login` or an edited `~/.stella/config.yaml` takes effect without a
-    /// restart. Returns the new warnings, to show, when the settings were read again.
-    pub fn reload_settings(&self, force: bool) -> Option<Vec<String>> {
+    /// Reads the settings again when their files changed, so a `stella auth login` or an
+    /// edited `~/.stella/config.yaml` takes effect without a restart. Returns the new
+    /// warnings, to show, when the settings were read again. What the cache holds is kept
+    /// while the server stays the same; only who is signed in is asked again.
+    pub fn reload_settings(&self) -> Option<Vec<String>> {
         let current = self.setup();
-        if !force && current.fingerprint == Setup::fingerprint() {
+        if current.fingerprint == Setup::fingerprint() {
             return None;
         }
 
         let setup = Setup::read();
         let warnings = setup.warnings.clone();
-        let connection = setup.connection();
-        tracing::info!(server = ?setup.api.as_ref().ok().map(orchestrator::Client::server), "settings read again");
+        let same_server = setup.server() == current.server();
+        let connection = match self.connection() {
+            Connection::Online if same_server => Connection::Online,
+            _ => setup.connection(),
+        };
+        tracing::info!(server = ?setup.server(), "settings read again");
         *self.inner.setup.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(setup);
         self.with_cache(|cache| {
-            cache.version = None;
             cache.whoami = None;
-            cache.environments = None;
-            cache.environments_not_before = None;
+            if !same_server {
+                cache.version = None;
+                cache.environments = None;
+                cache.environments_not_before = None;
+            }
         });
         self.set_connection(connection);
         Some(warnings)
@@ -397,9 +406,6 @@ impl Remote {
         }
 
         tracing::info!(?connection, "orchestrator connection changed");
-        if connection.notice().is_none() {
-            self.inner.shown_offline.store(false, Ordering::SeqCst);
-        }
         for uri in self.inner.store.stella_uris() {
             self.inner.scheduler.republish(&uri);
             if connection == Connection::Online {
@@ -431,11 +437,6 @@ impl Remote {
             }
             Err(_) => {}
         }
-    }
-
-    /// Whether an outage has already been told to the user in a message (once per outage).
-    pub fn first_offline_message(&self) -> bool {
-        !self.inner.shown_offline.swap(true, Ordering::SeqCst)
     }
 
     pub fn wake_poller(&self) {
