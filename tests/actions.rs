@@ -730,7 +730,18 @@ async fn status_and_custom_requests_answer_with_the_orchestrators_state() {
     );
     let deployments =
         orchestrated.client.request("stella/deployments", json!({"env": "staging"})).await;
-    assert_eq!(deployments["result"], json!([]));
+    assert_eq!(deployments["result"][0]["status"], "succeeded");
+    assert_eq!(
+        orchestrated
+            .fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.path == "/api/v1/deployments")
+            .unwrap()
+            .query
+            .as_deref(),
+        Some("env=staging")
+    );
 
     let first = orchestrated.client.request("stella/deploymentLogs", json!({"id": "dep-1"})).await;
     assert_eq!(first["result"]["after"], 2);
@@ -880,4 +891,46 @@ async fn signing_in_takes_effect_without_a_restart() {
     let whoami =
         orchestrated.fake.requests().into_iter().find(|r| r.path == "/api/v1/auth/whoami").unwrap();
     assert_eq!(whoami.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_is_reported_by_the_status_it_ends_with() {
+    let fake = Fake::start();
+    let deployment = |status: &str| json!([{"id": "dep-1", "release_id": "rel-abc123", "environment_id": "env-stg", "status": status}]);
+    fake.on(
+        "GET",
+        "/api/v1/deployments",
+        Reply::Sequence(vec![
+            Reply::Json(200, deployment("succeeded")),
+            Reply::Json(200, deployment("failed")),
+            Reply::Json(200, deployment("rolled_back")),
+            Reply::Json(200, json!([])),
+        ]),
+    );
+    let mut orchestrated = started(fake, json!({})).await;
+    let uri = orchestrated.uri.clone();
+
+    let mut shown = Vec::new();
+    for _ in 0..4 {
+        orchestrated.execute("stella.deploy", json!({"uri": uri, "env": "staging"})).await;
+        shown.push(orchestrated.message().await);
+    }
+
+    assert_eq!(
+        shown,
+        [
+            (INFO, "Deployed rel-abc123 to staging".to_owned()),
+            (ERROR, "Deployment dep-1 of rel-abc123 to staging failed; its log is complete".to_owned()),
+            (ERROR, "Deployment dep-1 of rel-abc123 to staging was rolled back".to_owned()),
+            (WARNING, "Deployment dep-1 of rel-abc123 to staging finished its log; Stella does not list it, so its status is unknown".to_owned()),
+        ]
+    );
+    let reads: Vec<_> = orchestrated
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v1/deployments")
+        .collect();
+    assert_eq!(reads.len(), 4);
+    assert_eq!(reads[0].query.as_deref(), Some("env=staging&limit=20"));
 }

@@ -135,7 +135,12 @@ async fn reads_send_the_token_and_decode_the_answers() {
     client.releases(&api::ReleaseQuery::default()).await.unwrap();
 
     let deployments = api::DeploymentQuery { env: Some("production".into()), limit: None };
-    assert_eq!(client.deployments(&deployments).await.unwrap(), []);
+    let listed = client.deployments(&deployments).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|deployment| deployment.id.as_str()).collect::<Vec<_>>(),
+        ["dep-1"]
+    );
+    assert_eq!(listed[0].status, "succeeded");
 
     let requests = fake.requests();
     let lines: Vec<(String, String, Option<String>)> = requests

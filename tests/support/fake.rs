@@ -373,6 +373,18 @@ fn empty_diff() -> Value {
     })
 }
 
+/// The one deployment the fake knows, finished.
+pub fn deployment() -> Value {
+    json!({
+        "id": "dep-1",
+        "release_id": "rel-abc123",
+        "environment_id": "env-stg",
+        "strategy": "rolling",
+        "status": "succeeded",
+        "started_at": "2026-12-04T10:00:00Z"
+    })
+}
+
 /// The answers of the contract, for a server with one release in development and staging.
 fn default_reply(request: &Recorded) -> Reply {
     let method = request.method.as_str();
@@ -430,7 +442,7 @@ fn default_reply(request: &Recorded) -> Reply {
                 }),
             )
         }
-        ("GET", "/api/v1/deployments") => Reply::Json(200, json!([])),
+        ("GET", "/api/v1/deployments") => Reply::Json(200, json!([deployment()])),
         ("POST", "/api/v1/deployments") => {
             let body = body();
             let strategy = body.get("strategy").cloned().unwrap_or_else(|| json!("rolling"));

@@ -98,6 +98,12 @@ pub struct Finding {
     pub severity: Option<String>,
 }
 
+impl From<api::ValidationError> for Finding {
+    fn from(error: api::ValidationError) -> Finding {
+        Finding { pointer: error.path, message: error.message, severity: error.severity }
+    }
+}
+
 /// What the orchestrator last said.
 #[derive(Debug)]
 pub struct Cache {

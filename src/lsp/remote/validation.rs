@@ -42,15 +42,7 @@ pub async fn run(remote: &Remote, uri: &str) {
     remote.note_outcome(&validated);
     match validated {
         Ok(validation) => {
-            let findings = validation
-                .errors
-                .into_iter()
-                .map(|error| Finding {
-                    pointer: error.path,
-                    message: error.message,
-                    severity: error.severity,
-                })
-                .collect();
+            let findings = validation.errors.into_iter().map(Finding::from).collect();
             remote.set_findings(uri, findings);
         }
         Err(error) => tracing::debug!(uri, %error, "server-side validation failed"),
