@@ -353,7 +353,7 @@ async fn b20_a_deploy_that_times_out_ends_its_progress_once() {
     assert_eq!(kind, WARNING);
     assert_eq!(
         sentence,
-        "The deployment request was sent but no answer came back within 1 s; it may have been started. Check with \"Stella: Show Deployments\" before deploying again"
+        "The deployment request was sent but no answer came back within 1 s; it may have been started. Check the orchestrator's deployments before deploying again"
     );
     assert_eq!(
         progress,

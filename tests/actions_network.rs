@@ -548,7 +548,7 @@ async fn b24_a_promotion_whose_answer_is_lost_is_sent_once_then_looked_up() {
     orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
     assert_eq!(
         orchestrated.message().await,
-        (WARNING, "The promotion request was sent but no answer came back; it may have been created. Check with \"Stella: Show Releases\" before promoting again".to_owned())
+        (WARNING, "The promotion request was sent but no answer came back; it may have been created. Check the orchestrator's releases before promoting again".to_owned())
     );
 
     let polls = orchestrated.fake.count("GET", ENVIRONMENTS);

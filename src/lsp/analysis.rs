@@ -137,7 +137,9 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, remote: &Re
             tracing::debug!("analysis result is stale; dropped");
             return;
         };
-        remote.schedule_validation(uri);
+        if snapshot_for_notes.kind == DocumentKind::Stella {
+            remote.schedule_validation(uri);
+        }
 
         if store.session().push_diagnostics && !store.is_shut_down() {
             let diagnostics = with_remote_notes(remote, &snapshot_for_notes, diagnostics);

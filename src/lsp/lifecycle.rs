@@ -4,24 +4,26 @@
 
 use std::time::Duration;
 
-use crate::lsp::remote::Remote;
+use crate::lsp::store::DocumentStore;
 
 /// How often the editor's process is looked for.
 const PARENT_POLL: Duration = Duration::from_secs(5);
 
-/// Exits the process (code 1: no `shutdown` came) once `process_id` no longer runs.
-pub fn watch_parent(remote: &Remote, process_id: u32) {
+/// Exits the process once `process_id` no longer runs: code 0 after `shutdown`, else 1.
+/// The watch goes on after `shutdown`, which stops every other task: an editor may die
+/// between `shutdown` and `exit`.
+pub fn watch_parent(store: DocumentStore, process_id: u32) {
     if !process_exists(process_id) {
         tracing::warn!(process_id, "the editor's process id names no running process; not watched");
         return;
     }
 
-    remote.spawn(async move {
+    tokio::spawn(async move {
         loop {
             tokio::time::sleep(PARENT_POLL).await;
             if !process_exists(process_id) {
                 tracing::info!(process_id, "the editor's process is gone; exiting");
-                std::process::exit(1);
+                std::process::exit(i32::from(!store.is_shut_down()));
             }
         }
     });

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc;
 
+use crate::lsp::remote::state::WAITING_REQUESTS;
 use crate::lsp::remote::Remote;
 use crate::orchestrator::api;
 
@@ -20,6 +21,10 @@ pub const DEPLOYMENT_LOGS: &str = "stella/deploymentLogs";
 
 /// Every custom request the server handles.
 pub const ALL: [&str; 5] = [STATUS, RELEASES, ENVIRONMENTS, DEPLOYMENTS, DEPLOYMENT_LOGS];
+
+/// The most items a list request asks for (the contract's maximum); larger limits are
+/// lowered to it, and 0 is raised to 1.
+const MAX_LIMIT: u32 = 100;
 
 /// The LSP error code for a request that failed for a reason the client can show.
 const REQUEST_FAILED: i64 = -32803;
@@ -88,11 +93,12 @@ pub fn status(remote: &Remote) -> Status {
 
 pub async fn releases(remote: &Remote, params: ReleasesParams) -> jsonrpc::Result<Value> {
     let api = api_of(remote)?;
+    let _waiting = waiting(remote)?;
     let query = api::ReleaseQuery {
         name: params.name,
         env: params.env,
         status: params.status,
-        limit: params.limit,
+        limit: params.limit.map(|limit| limit.clamp(1, MAX_LIMIT)),
     };
     let releases = api.releases(&query).await;
     remote.note_outcome(&releases);
@@ -105,6 +111,7 @@ pub async fn environments(remote: &Remote) -> jsonrpc::Result<Value> {
         return answer(Ok(environments));
     }
     let api = api_of(remote)?;
+    let _waiting = waiting(remote)?;
     let environments = api.environments().await;
     remote.note_outcome(&environments);
     if let Ok(environments) = &environments {
@@ -115,7 +122,11 @@ pub async fn environments(remote: &Remote) -> jsonrpc::Result<Value> {
 
 pub async fn deployments(remote: &Remote, params: DeploymentsParams) -> jsonrpc::Result<Value> {
     let api = api_of(remote)?;
-    let query = api::DeploymentQuery { env: params.env, limit: params.limit };
+    let _waiting = waiting(remote)?;
+    let query = api::DeploymentQuery {
+        env: params.env,
+        limit: params.limit.map(|limit| limit.clamp(1, MAX_LIMIT)),
+    };
     let deployments = api.deployments(&query).await;
     remote.note_outcome(&deployments);
     answer(deployments)
@@ -124,6 +135,7 @@ pub async fn deployments(remote: &Remote, params: DeploymentsParams) -> jsonrpc:
 /// One page of a deployment's log, with `after` for the next page.
 pub async fn deployment_logs(remote: &Remote, params: LogsParams) -> jsonrpc::Result<Value> {
     let api = api_of(remote)?;
+    let _waiting = waiting(remote)?;
     let page = api.deployment_logs(&params.id, params.after).await;
     remote.note_outcome(&page);
     let page = page.map_err(|error| failed(&error.to_string()))?;
@@ -134,6 +146,15 @@ pub async fn deployment_logs(remote: &Remote, params: LogsParams) -> jsonrpc::Re
 
 fn api_of(remote: &Remote) -> jsonrpc::Result<crate::orchestrator::Client> {
     remote.api().map_err(|sentence| failed(&sentence))
+}
+
+/// A place to wait on the orchestrator; refused at once when too many requests wait.
+fn waiting(remote: &Remote) -> jsonrpc::Result<tokio::sync::OwnedSemaphorePermit> {
+    remote.waiting_request().ok_or_else(|| {
+        failed(&format!(
+            "{WAITING_REQUESTS} requests to Stella from this editor are still waiting; try again when they finish"
+        ))
+    })
 }
 
 fn answer<T: Serialize>(

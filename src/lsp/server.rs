@@ -84,7 +84,7 @@ impl LanguageServer for Backend {
         let resolves = self.store.resolves_lens_command();
         self.remote.set_capabilities(Capabilities::of(&params.capabilities, resolves));
         if let Some(process_id) = params.process_id {
-            lifecycle::watch_parent(&self.remote, process_id);
+            lifecycle::watch_parent(self.store.clone(), process_id);
         }
 
         tracing::info!(?encoding, push_diagnostics = !pulls, "initialize");

@@ -402,9 +402,7 @@ fn apply_change(
 ) {
     let Some(range) = change.range else {
         if let Some(lenses) = lenses {
-            let old = rope.to_string();
-            let (start, end) = changed_part(&old, &change.text);
-            move_sites(lenses, start, old.len() - end, change.text.len() - end - start);
+            move_sites_by_lines(lenses, &rope.to_string(), &change.text);
         }
         *rope = Rope::from_str(&change.text);
         return;
@@ -424,19 +422,57 @@ fn apply_change(
     rope.insert(start.char_index, &change.text);
 }
 
-/// The lengths of the common prefix and (non-overlapping) common suffix of two texts, on
-/// character boundaries.
-fn changed_part(old: &str, new: &str) -> (usize, usize) {
-    let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
-    let prefix = core::line_index::floor_char_boundary(old, prefix);
-    let limit = old.len().min(new.len()) - prefix;
-    let suffix =
-        old.bytes().rev().zip(new.bytes().rev()).take(limit).take_while(|(a, b)| a == b).count();
-    let mut suffix = suffix;
-    while !old.is_char_boundary(old.len() - suffix) {
-        suffix -= 1;
+/// Moves lens sites from `old` to `new` through a line diff: a site on a line that is
+/// still there keeps its column on that line; a site on a line that was replaced or
+/// removed goes to the start of what replaced it. The diff gives up refining after a few
+/// milliseconds on huge rewrites, which only makes the placement coarser.
+fn move_sites_by_lines(lenses: &mut Lenses, old: &str, new: &str) {
+    const DIFF_TIME: std::time::Duration = std::time::Duration::from_millis(20);
+
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let starts = |lines: &[&str]| {
+        let mut offset = 0;
+        let mut starts: Vec<usize> = lines
+            .iter()
+            .map(|line| {
+                let start = offset;
+                offset += line.len();
+                start
+            })
+            .collect();
+        starts.push(offset);
+        starts
+    };
+    let (old_starts, new_starts) = (starts(&old_lines), starts(&new_lines));
+    let deadline = std::time::Instant::now() + DIFF_TIME;
+    let ops = similar::capture_diff_slices_deadline(
+        similar::Algorithm::Myers,
+        &old_lines,
+        &new_lines,
+        Some(deadline),
+    );
+
+    let moved = |offset: usize| {
+        let line = old_starts.partition_point(|&start| start <= offset).saturating_sub(1);
+        let column = offset - old_starts[line];
+        for op in &ops {
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            if !old_range.contains(&line) {
+                continue;
+            }
+            if tag == similar::DiffTag::Equal {
+                let new_line = new_range.start + (line - old_range.start);
+                return (new_starts[new_line] + column).min(new_starts[new_line + 1]);
+            }
+            return new_starts[new_range.start];
+        }
+        new.len().min(offset)
+    };
+    for (span, _) in &mut lenses.sites {
+        let start = moved(span.start);
+        *span = core::Span::new(start, (start + span.len()).min(new.len()));
     }
-    (prefix, suffix)
 }
 
 /// Moves lens sites through the replacement of `start..end` by `inserted` bytes: sites
@@ -514,5 +550,28 @@ mod tests {
         store.close(uri().as_str());
 
         assert_eq!(store.accept(uri().as_str(), 1, Vec::new()), Verdict::Drop);
+    }
+
+    #[test]
+    fn a_whole_text_change_moves_lens_sites_by_lines() {
+        let old = "release:\n  name: a\nenvs:\n  - name: staging\nend: 1\n";
+        let new = "# one\n# two\nrelease:\n  name: a\nenvs:\n  - name: staging\nend: [\n";
+        let staging = old.find("staging").unwrap();
+        let mut lenses = Lenses {
+            version: 1,
+            sites: vec![
+                (core::Span::new(0, 7), Action::CreateRelease),
+                (
+                    core::Span::new(staging, staging + 7),
+                    Action::Promote { environment: "staging".to_owned() },
+                ),
+                (core::Span::new(old.find("end").unwrap(), old.len()), Action::Diff),
+            ],
+        };
+
+        move_sites_by_lines(&mut lenses, old, new);
+
+        let texts: Vec<&str> = lenses.sites.iter().map(|(span, _)| &new[span.range()]).collect();
+        assert_eq!(texts, ["release", "staging", "end: [\n"]);
     }
 }

@@ -23,6 +23,7 @@ use tower_lsp_server::ls_types::{self, MessageType};
 use crate::core::actions::Document;
 use crate::core::LineIndex;
 use crate::lsp::remote::Remote;
+use crate::lsp::store::DocumentKind;
 use crate::orchestrator::{self, ApiError};
 
 pub const CREATE_RELEASE: &str = "stella.createRelease";
@@ -111,6 +112,8 @@ struct Flow {
     kind: Kind,
     api: orchestrator::Client,
     key: String,
+    /// The file's real path (or its uri when it has none), for [`flow_key`].
+    identity: String,
     uri: String,
     /// The file's name, for messages.
     file: String,
@@ -161,9 +164,15 @@ pub async fn execute(
         return Ok(None);
     }
     if command == REFRESH {
+        // One refresh at a time: clicks while one runs are told so and send nothing.
+        if let Err(running) = remote.claim(REFRESH, "A refresh from Stella") {
+            let outcome = Outcome::info(format!("{running} is already in progress"));
+            return Ok(Some(Value::String(outcome.message)));
+        }
         let task = remote.clone();
         remote.spawn(async move {
             let outcome = config::refresh(&task).await;
+            task.release(REFRESH);
             show(&task, &outcome).await;
         });
         return Ok(None);
@@ -175,7 +184,7 @@ pub async fn execute(
     let arguments = match params.arguments.into_iter().next() {
         None => Arguments::default(),
         Some(argument) => serde_json::from_value::<Arguments>(argument).map_err(|error| {
-            jsonrpc::Error::invalid_params(format!("{command} takes one object {{uri, env, release, version, confirm, dryRun}}: {error}"))
+            jsonrpc::Error::invalid_params(format!("{command} takes one object {{uri, env, release, version, strategy, confirm, dryRun, autoApprove}}: {error}"))
         })?,
     };
 
@@ -208,15 +217,39 @@ fn prepare(remote: &Remote, kind: Kind, arguments: Arguments) -> Result<Flow, Ou
     let Some(uri) = arguments.uri.clone() else {
         return Err(Outcome::error(format!("{} needs the document's \"uri\"", kind.name())));
     };
-    let file = file_name(&uri);
+    let file = shown(&file_name(&uri));
+    // By the file's decoded name when it has one, so `%2Estella.yaml` counts too.
+    let is_stella = match uri_path(&uri) {
+        Some(path) => path.file_name().is_some_and(|name| {
+            let name = name.to_string_lossy();
+            name.ends_with(".stella.yaml") || name.ends_with(".stella.yml")
+        }),
+        None => uri
+            .parse::<ls_types::Uri>()
+            .is_ok_and(|parsed| DocumentKind::of(&parsed) == DocumentKind::Stella),
+    };
+    if !is_stella {
+        return Err(Outcome::error(format!(
+            "{} acts on .stella.yaml and .stella.yml files; {file} is neither",
+            kind.name()
+        )));
+    }
+    for (name, value) in
+        [("env", &arguments.env), ("release", &arguments.release), ("version", &arguments.version)]
+    {
+        let length = value.as_deref().map_or(0, |value| value.chars().count());
+        if length > MAX_NAME_CHARS {
+            return Err(Outcome::error(format!(
+                "\"{name}\" of {} is not a name: it is {length} characters long",
+                kind.name()
+            )));
+        }
+    }
     let path = uri_path(&uri);
-    let text = remote
-        .store()
-        .text(&uri)
-        .or_else(|| path.as_ref().and_then(|path| std::fs::read_to_string(path).ok()))
-        .ok_or_else(|| {
-            Outcome::error(format!("Cannot read {file}: it is neither open nor on disk"))
-        })?;
+    let text = match remote.store().text(&uri) {
+        Some(text) => text,
+        None => read_from_disk(path.as_deref(), &file)?,
+    };
 
     let document = Document::read(&text).map_err(|unreadable| {
         let line = LineIndex::new(&text)
@@ -271,13 +304,53 @@ fn prepare(remote: &Remote, kind: Kind, arguments: Arguments) -> Result<Flow, Ou
         )));
     }
 
-    let key = format!(
-        "{}|{uri}|{}|{}",
-        kind.name(),
-        arguments.env.as_deref().unwrap_or_default(),
-        arguments.release.as_deref().unwrap_or_default()
-    );
-    Ok(Flow { kind, api, key, uri, file, path, text, document, arguments, confirm })
+    let identity = path
+        .as_deref()
+        .and_then(|path| std::fs::canonicalize(path).ok())
+        .map_or_else(|| uri.clone(), |path| path.display().to_string());
+    let environment = arguments.env.as_deref().unwrap_or_default();
+    let key =
+        flow_key(kind, &identity, environment, arguments.release.as_deref().unwrap_or_default());
+    Ok(Flow { kind, api, key, identity, uri, file, path, text, document, arguments, confirm })
+}
+
+/// The longest environment name, release id or version a command takes.
+const MAX_NAME_CHARS: usize = 128;
+
+/// What makes two command runs the same: the command, the file (by its real path, however
+/// the uri spells it), the environment and the release.
+fn flow_key(kind: Kind, identity: &str, environment: &str, release: &str) -> String {
+    format!("{}|{identity}|{environment}|{release}", kind.name())
+}
+
+/// The text of a `.stella.yaml` that is not open: only a regular file, and not a large one,
+/// so a command can never block on a pipe or read a device.
+fn read_from_disk(path: Option<&std::path::Path>, file: &str) -> Result<String, Outcome> {
+    const MAX_BYTES: u64 = 8 << 20;
+
+    let unreadable = |why: &str| Outcome::error(format!("Cannot read {file}: {why}"));
+    let Some(path) = path else {
+        return Err(unreadable("it is not open in the editor"));
+    };
+    let metadata =
+        std::fs::metadata(path).map_err(|_| unreadable("it is neither open nor on disk"))?;
+    if !metadata.is_file() {
+        return Err(unreadable("it is not a regular file"));
+    }
+    if metadata.len() > MAX_BYTES {
+        return Err(unreadable("it is larger than 8 MiB"));
+    }
+    std::fs::read_to_string(path).map_err(|error| unreadable(&error.to_string()))
+}
+
+/// A name from the arguments, as it may appear in a message: at most 64 characters.
+fn shown(name: &str) -> String {
+    const MAX_CHARS: usize = 64;
+
+    match name.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_owned(),
+    }
 }
 
 /// What a flow is doing, for a second click: "A promotion of rel-abc123 to staging".
@@ -314,12 +387,12 @@ fn unanswered(error: &ApiError, noun: &str, done: &str, again: &str) -> Option<O
         _ => return None,
     };
     let check = match noun {
-        "apply" => "\"Diff with server\"",
-        "deployment" => "\"Stella: Show Deployments\"",
-        _ => "\"Stella: Show Releases\"",
+        "apply" => "Check with \"Diff with server\"",
+        "deployment" => "Check the orchestrator's deployments",
+        _ => "Check the orchestrator's releases",
     };
     Some(Outcome::warning(format!(
-        "The {noun} request was sent but no answer came back{when}; it may have been {done}. Check with {check} before {again}"
+        "The {noun} request was sent but no answer came back{when}; it may have been {done}. {check} before {again}"
     )))
 }
 

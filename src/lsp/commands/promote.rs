@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::lsp::commands::{ask, label, unanswered, until, Flow, Kind, Outcome};
+use crate::lsp::commands::{ask, flow_key, label, unanswered, until, Flow, Kind, Outcome};
 use crate::lsp::remote::progress::Progress;
 use crate::lsp::remote::Remote;
 use crate::orchestrator::{api, ApiError};
@@ -28,7 +28,21 @@ pub(super) async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
         let before_the_request = async {
             let target = environment_id(remote, flow, &environment).await?;
             let release = choose_release(remote, flow, &name, &environment).await?;
-            remote.describe(&flow.key, &label(flow, Some(&release)));
+            let doing = label(flow, Some(&release));
+            remote.describe(&flow.key, &doing);
+            // The same release may have been asked for under another key (by id, or
+            // without one): the release actually chosen is claimed too.
+            let chosen = flow_key(flow.kind, &flow.identity, &environment, &release);
+            let claim = if chosen == flow.key {
+                None
+            } else {
+                match remote.claim(&chosen, &doing) {
+                    Ok(()) => Some(Claim { remote: remote.clone(), key: chosen }),
+                    Err(running) => {
+                        return Err(Outcome::info(format!("{running} is already in progress")))
+                    }
+                }
+            };
 
             if flow.confirm {
                 let yes = if promoting { "Promote" } else { "Deploy" };
@@ -39,7 +53,7 @@ pub(super) async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
                     )));
                 }
             }
-            Ok((target, release))
+            Ok((target, release, claim))
         };
         // A cancel before the mutating request stops the flow at once, not when a slow
         // answer it waits on comes back.
@@ -47,7 +61,7 @@ pub(super) async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
             () = progress.cancelled() => Err(cancelled()),
             chosen = before_the_request => chosen,
         };
-        let (target, release) = match chosen {
+        let (target, release, _claim) = match chosen {
             Ok(chosen) => chosen,
             Err(outcome) => return outcome,
         };
@@ -69,6 +83,18 @@ pub(super) async fn promote_or_deploy(remote: &Remote, flow: &Flow) -> Outcome {
 
     progress.end(&outcome.message).await;
     outcome
+}
+
+/// A key claimed for the rest of a flow, released when dropped.
+struct Claim {
+    remote: Remote,
+    key: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.remote.release(&self.key);
+    }
 }
 
 /// What a promotion or deployment goes to: the release, and the environment by id and name.

@@ -19,6 +19,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Starts the poller. Each round first reads the user's settings again if their files
 /// changed, so signing in or switching context needs no restart.
 pub fn start(remote: &Remote) {
+    if !remote.start_polling() {
+        return;
+    }
     let task = remote.clone();
     remote.spawn(async move {
         let mut backoff = first_backoff(&task);

@@ -209,6 +209,10 @@ impl Setup {
     }
 }
 
+/// How many custom requests may wait on the orchestrator at once (of the server's 16
+/// request slots).
+pub const WAITING_REQUESTS: usize = 4;
+
 /// A cheap, cloneable handle; see the module doc.
 #[derive(Clone)]
 pub struct Remote {
@@ -237,6 +241,11 @@ struct Inner {
     progress: Mutex<HashMap<String, Arc<Cancel>>>,
     /// A lens refresh is waiting to be sent.
     refresh_pending: AtomicBool,
+    /// Whether the poller runs (it is started once, however often `initialized` comes).
+    polling_started: AtomicBool,
+    /// Custom requests waiting on the orchestrator at once; more are refused at once, so
+    /// they can never fill the server's request slots and stall text sync.
+    waiting_requests: Arc<tokio::sync::Semaphore>,
     /// Documents whose server-side validation is scheduled, with the generation to run.
     validation_generation: Mutex<HashMap<String, u64>>,
 }
@@ -307,6 +316,8 @@ impl Remote {
                 next_token: AtomicU64::new(1),
                 progress: Mutex::default(),
                 refresh_pending: AtomicBool::new(false),
+                polling_started: AtomicBool::new(false),
+                waiting_requests: Arc::new(tokio::sync::Semaphore::new(WAITING_REQUESTS)),
                 validation_generation: Mutex::default(),
             }),
         }
@@ -443,6 +454,17 @@ impl Remote {
             }
             Err(_) => {}
         }
+    }
+
+    /// Whether this is the first call: the poller is started once.
+    pub fn start_polling(&self) -> bool {
+        !self.inner.polling_started.swap(true, Ordering::SeqCst)
+    }
+
+    /// A place for one custom request to wait on the orchestrator, or `None` when
+    /// [`WAITING_REQUESTS`] already wait.
+    pub fn waiting_request(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.inner.waiting_requests).try_acquire_owned().ok()
     }
 
     pub fn wake_poller(&self) {

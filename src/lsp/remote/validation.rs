@@ -9,6 +9,7 @@ use tower_lsp_server::ls_types;
 
 use crate::lsp::remote::state::Finding;
 use crate::lsp::remote::{Connection, Remote};
+use crate::lsp::store::DocumentKind;
 use crate::orchestrator::api;
 
 /// Validates the current text of `uri` on the orchestrator and stores the findings.
@@ -22,6 +23,11 @@ pub async fn run(remote: &Remote, uri: &str) {
     let Some(snapshot) = remote.store().snapshot(uri) else {
         return;
     };
+    // Only a `.stella.yaml` goes to the orchestrator; never the global config, which may
+    // hold secrets of its own.
+    if snapshot.kind != DocumentKind::Stella {
+        return;
+    }
     let local_errors = remote.store().current_analysis(uri).is_some_and(|analysis| {
         analysis.version == snapshot.version
             && analysis
