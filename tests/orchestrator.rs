@@ -1,16 +1,19 @@
 //! The orchestrator client against the fake server of `support::fake`: what goes over the
 //! wire for each call, and the sentence the user reads for each way a call can fail
-//! (cases B23 timeouts, B24 retries, B26 the token in logs, B27 the choice of server).
+//! (cases B23 timeouts, B24 retries, B26 the token in logs and answers, B27 the choice of
+//! server), and how many requests one client has in flight.
 
 mod support;
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use serde_json::json;
+use stella_lsp::orchestrator::client::MAX_IN_FLIGHT;
 use stella_lsp::orchestrator::{api, ApiError, Client, Settings, Timeouts, Token};
 use support::fake::{closed_port_url, Fake, Reply, TOKEN};
 
@@ -564,7 +567,12 @@ async fn redirects_are_not_followed() {
 
 #[test]
 fn plain_http_to_another_host_is_refused_before_connecting() {
-    for url in ["http://stella.invalid", "http://192.0.2.1:8080"] {
+    for url in [
+        "http://stella.invalid",
+        "http://192.0.2.1:8080",
+        "http://localhost.:8080",
+        "http://LocalHost.",
+    ] {
         let error = Client::new(&settings(url)).unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -667,6 +675,356 @@ fn untrusted_tls_server() -> String {
         }
     });
     format!("https://127.0.0.1:{port}")
+}
+
+/// A client whose log pages fail after `log_idle` without a byte.
+fn log_client(server: &str, log_idle: Duration) -> Client {
+    let mut settings = settings(server);
+    settings.timeouts.log_idle = log_idle;
+    Client::new(&settings).unwrap()
+}
+
+/// `{"complete":true,"lines":[…]}` with one line saying `message`.
+fn one_line_page(message: &str) -> api::LogPage {
+    api::LogPage {
+        complete: true,
+        lines: vec![api::LogLine {
+            seq: 1,
+            timestamp: "2026-12-04T10:00:00Z".into(),
+            level: Some("info".into()),
+            step: None,
+            message: message.into(),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn the_token_is_scrubbed_from_successful_answers() {
+    let fake = Fake::start();
+    fake.on(
+        "POST",
+        "/api/v1/config/validate",
+        Reply::Json(
+            200,
+            json!({"valid": false, "errors": [
+                {"path": format!("/env/{TOKEN}"), "message": format!("token {TOKEN} is not a key; {TOKEN}!")}
+            ]}),
+        ),
+    );
+    let mut release = support::fake::release();
+    release["name"] = json!(format!("{TOKEN}-service"));
+    release["labels"] = json!({ TOKEN: "leaked", "owner": TOKEN });
+    fake.on("GET", "/api/v1/releases", Reply::Json(200, json!([release])));
+    // The token written with JSON escapes (`\u0073` is `s`, `\/` is `/`) and in plain text.
+    let escaped = TOKEN.replacen('s', "\\u0073", 1);
+    fake.on(
+        "GET",
+        "/api/v1/deployments/dep-1/logs",
+        Reply::Raw {
+            status: 200,
+            headers: Vec::new(),
+            body: format!(
+                r#"{{"complete":true,"lines":[{{"seq":1,"timestamp":"2026-12-04T10:00:00Z","level":"info","message":"login with {escaped} and {TOKEN}"}}]}}"#
+            ),
+        },
+    );
+    let client = client(&fake.url);
+
+    let validation = client.validate(&document()).await.unwrap();
+    assert_eq!(
+        validation,
+        api::Validation {
+            valid: false,
+            errors: vec![api::ValidationError {
+                path: "/env/***".into(),
+                message: "token *** is not a key; ***!".into(),
+                severity: None,
+            }],
+        }
+    );
+
+    let releases = client.releases(&api::ReleaseQuery::default()).await.unwrap();
+    assert_eq!(releases.len(), 1);
+    assert_eq!(releases[0].name, "***-service");
+    assert_eq!(
+        releases[0].labels,
+        Some([("***", "leaked"), ("owner", "***")].map(|(k, v)| (k.into(), v.into())).into())
+    );
+
+    let page = client.deployment_logs("dep-1", None).await.unwrap();
+    assert_eq!(page, one_line_page("login with *** and ***"));
+
+    let everything = format!("{validation:?} {releases:?} {page:?}");
+    assert!(!everything.contains(TOKEN), "{everything}");
+}
+
+#[tokio::test]
+async fn a_log_page_that_drips_is_read_to_the_end() {
+    let fake = Fake::start();
+    let body = r#"{"complete":true,"lines":[{"seq":1,"timestamp":"2026-12-04T10:00:00Z","level":"info","message":"slow"}]}"#;
+    fake.on(
+        "GET",
+        "/api/v1/deployments/dep-1/logs",
+        Reply::Drip {
+            status: 200,
+            body: body.into(),
+            every: Duration::from_millis(200),
+            dripped: 6,
+        },
+    );
+
+    let started = Instant::now();
+    let page = log_client(&fake.url, Duration::from_millis(500))
+        .deployment_logs("dep-1", None)
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(page, one_line_page("slow"));
+    // Six bytes 200 ms apart: far more than the idle timeout in all, never that long apart.
+    assert!(elapsed >= Duration::from_millis(1200), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_log_page_that_stalls_fails_after_the_idle_timeout() {
+    let fake = Fake::start();
+    fake.on(
+        "GET",
+        "/api/v1/deployments/dep-1/logs",
+        Reply::Stall { status: 200, body: r#"{"complete":true,"lines":[]}"#.into(), sent: 10 },
+    );
+
+    let started = Instant::now();
+    let error = log_client(&fake.url, Duration::from_millis(500))
+        .deployment_logs("dep-1", None)
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        error.to_string(),
+        format!("Stella at {} did not answer within 0.5 s; local checks still run", fake.url)
+    );
+    assert!(error.is_offline());
+    assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(fake.count("GET", "/api/v1/deployments/dep-1/logs"), 1);
+}
+
+#[tokio::test]
+async fn a_log_page_that_drips_for_too_long_fails_at_ten_idle_timeouts() {
+    let fake = Fake::start();
+    fake.on(
+        "GET",
+        "/api/v1/deployments/dep-1/logs",
+        Reply::Drip {
+            status: 200,
+            body: r#"{"complete":true,"lines":[]}"#.into(),
+            every: Duration::from_millis(100),
+            dripped: 25,
+        },
+    );
+
+    let started = Instant::now();
+    let error = log_client(&fake.url, Duration::from_millis(200))
+        .deployment_logs("dep-1", None)
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        error.to_string(),
+        format!("Stella at {} did not answer within 2 s; local checks still run", fake.url)
+    );
+    assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2400), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn at_most_8_requests_are_in_flight_at_once() {
+    let fake = Fake::start();
+    fake.on(
+        "POST",
+        "/api/v1/config/validate",
+        Reply::Delay(
+            Duration::from_millis(200),
+            Box::new(Reply::Json(200, json!({"valid": true, "errors": []}))),
+        ),
+    );
+    let client = client(&fake.url);
+
+    let started = Instant::now();
+    let document = document();
+    let results = join_all((0..20).map(|_| client.validate(&document))).await;
+    let elapsed = started.elapsed();
+
+    let valid: Vec<bool> = results.into_iter().map(|result| result.unwrap().valid).collect();
+    assert_eq!(valid, [true; 20]);
+    assert_eq!(MAX_IN_FLIGHT, 8);
+    assert_eq!(fake.most_in_flight(), 8);
+    assert_eq!(fake.count("POST", "/api/v1/config/validate"), 20);
+    // 20 requests, 8 at a time: three rounds of 200 ms.
+    assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_request_that_waited_for_its_turn_still_has_its_whole_timeout() {
+    let fake = Fake::start();
+    fake.on(
+        "POST",
+        "/api/v1/config/validate",
+        Reply::Delay(
+            Duration::from_millis(600),
+            Box::new(Reply::Json(200, json!({"valid": true, "errors": []}))),
+        ),
+    );
+    let mut settings = settings(&fake.url);
+    settings.timeouts.request = Duration::from_secs(1);
+    let client = Client::new(&settings).unwrap();
+
+    // The second eight wait about 600 ms for a turn, then take 600 ms: more than the
+    // 1 s timeout in all, less than it each.
+    let document = document();
+    let timed = (0..16).map(|_| async {
+        let started = Instant::now();
+        let result = client.validate(&document).await;
+        (result.map(|validation| validation.valid), started.elapsed())
+    });
+    let results = join_all(timed).await;
+
+    let valid: Vec<bool> = results.iter().map(|(result, _)| *result.as_ref().unwrap()).collect();
+    assert_eq!(valid, [true; 16]);
+    let slowest = results.iter().map(|(_, elapsed)| *elapsed).max().unwrap();
+    assert!(slowest >= Duration::from_millis(1200), "{slowest:?}");
+    assert_eq!(fake.most_in_flight(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_gets_no_turn_in_time_is_not_sent() {
+    let fake = Fake::start();
+    fake.on("GET", "/api/v1/deployments/dep-1/logs", Reply::Blackhole);
+    let mut settings = settings(&fake.url);
+    settings.timeouts.request = Duration::from_millis(300);
+    settings.timeouts.log_idle = Duration::from_secs(10);
+    let client = Client::new(&settings).unwrap();
+
+    // Eight log pages (each its own URL) hold every turn while the fake stays silent.
+    let holders: Vec<_> = (0..8)
+        .map(|after| {
+            let client = client.clone();
+            tokio::spawn(async move { client.deployment_logs("dep-1", Some(after)).await })
+        })
+        .collect();
+    assert!(fake.wait_for("GET", "/api/v1/deployments/dep-1/logs", 8, Duration::from_secs(5)));
+
+    let started = Instant::now();
+    let error = client.environments().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        error.to_string(),
+        format!("Too many requests to Stella at {} are waiting; try again", fake.url)
+    );
+    assert!(!error.is_offline());
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert_eq!(fake.count("GET", "/api/v1/environments"), 0);
+
+    for holder in &holders {
+        holder.abort();
+    }
+    // Once the turns are free again, requests go out.
+    for holder in holders {
+        let _ = holder.await;
+    }
+    assert_eq!(client.environments().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_get_whose_connection_drops_asks_to_try_again() {
+    let fake = Fake::start();
+    fake.on("GET", "/api/v1/environments", Reply::ResetAfterBody);
+
+    let error = client(&fake.url).environments().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("Stella at {} closed the connection before a complete answer; try again", fake.url)
+    );
+    assert!(!error.is_offline());
+    assert_eq!(fake.count("GET", "/api/v1/environments"), 1);
+}
+
+#[tokio::test]
+async fn unexpected_statuses_are_named() {
+    let fake = Fake::start();
+    let raw = |status: u16, headers: &[(&str, &str)], body: &str| Reply::Raw {
+        status,
+        headers: headers.iter().map(|&(name, value)| (name.into(), value.into())).collect(),
+        body: body.into(),
+    };
+    let statuses = [202, 204, 304, 302, 300, 600, 999];
+    fake.on(
+        "GET",
+        "/api/v1/auth/whoami",
+        Reply::Sequence(vec![
+            raw(202, &[], r#"{"user":"jane@example.com","organization":"acme-corp"}"#),
+            raw(204, &[], ""),
+            raw(304, &[], ""),
+            raw(302, &[], ""),
+            raw(300, &[("Location", "https://elsewhere.invalid/")], ""),
+            raw(600, &[], r#"{"user":"jane@example.com","organization":"acme-corp"}"#),
+            raw(999, &[], ""),
+        ]),
+    );
+    let client = client(&fake.url);
+
+    let mut sentences = Vec::new();
+    for _ in statuses {
+        sentences.push(client.whoami().await.unwrap_err().to_string());
+    }
+    let expected: Vec<String> = statuses
+        .iter()
+        .map(|status| format!("Stella at {} answered with an unexpected status {status}", fake.url))
+        .collect();
+    assert_eq!(sentences, expected);
+}
+
+#[tokio::test]
+async fn an_answer_over_8_mib_says_so() {
+    let fake = Fake::start();
+    let big = format!(r#"{{"user":"{}","organization":"acme-corp"}}"#, "x".repeat(8 << 20));
+    fake.on(
+        "GET",
+        "/api/v1/auth/whoami",
+        Reply::Raw { status: 200, headers: Vec::new(), body: big },
+    );
+    let error = client(&fake.url).whoami().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!("Stella at {} sent an answer larger than 8 MiB", fake.url)
+    );
+
+    // Without a Content-Length the answer is cut off while it is read.
+    let mut unannounced = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+    unannounced.resize(unannounced.len() + (9 << 20), b' ');
+    let server = raw_http_server(unannounced);
+    let error = client(&server).whoami().await.unwrap_err();
+    assert_eq!(error.to_string(), format!("Stella at {server} sent an answer larger than 8 MiB"));
+}
+
+/// `http://127.0.0.1:P` where a server reads one request head, answers with `bytes` and
+/// closes the connection.
+fn raw_http_server(bytes: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Some(Ok(mut stream)) = listener.incoming().next() else {
+            return;
+        };
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") && stream.read_exact(&mut byte).is_ok() {
+            head.push(byte[0]);
+        }
+        let _ = stream.write_all(&bytes);
+    });
+    format!("http://127.0.0.1:{port}")
 }
 
 /// Everything written to the log during the test that looks for the token.

@@ -2,28 +2,38 @@
 //!
 //! Rules every call follows:
 //! - The server is checked before any connection: `https://`, or plain `http://` only to
-//!   loopback (127.0.0.0/8, `::1`, `localhost`). TLS certificates are always verified (the
-//!   platform verifier, with the system's roots).
+//!   loopback (127.0.0.0/8, `::1`, and the name `localhost` exactly: `localhost.` goes
+//!   through DNS like any other name). TLS certificates are always verified (the platform
+//!   verifier, with the system's roots).
 //! - Every call but `GET /api/v1/cli/version` carries `Authorization: Bearer <token>`,
 //!   marked sensitive; without a token it fails with [`ApiError::NotSignedIn`] and sends
 //!   nothing.
 //! - Redirects are never followed, so the token goes nowhere but the configured server.
 //! - A proxy from `HTTPS_PROXY`, `ALL_PROXY` and the like (with `NO_PROXY`) is used for
 //!   https, never for loopback; TLS runs through it end to end.
-//! - Connect timeout [`Timeouts::connect`], total timeout [`Timeouts::request`] (the log
-//!   page uses [`Timeouts::log_idle`]).
+//! - Connect timeout [`Timeouts::connect`], total timeout [`Timeouts::request`]. A log page
+//!   instead fails when no byte arrives for [`Timeouts::log_idle`], or when the whole page
+//!   takes more than ten times that (so a server that drips cannot hold it for ever).
+//! - At most [`MAX_IN_FLIGHT`] requests of one client (and its clones) are in flight; the
+//!   others wait for a turn at most as long as their own timeout, then fail with
+//!   [`ApiError::Busy`] without being sent. A request's timeout starts once it has a turn.
 //! - At most one retry, and only when no connection was made (refused, or the host name
 //!   not found): then the request provably never left. Once a request may have been sent it
 //!   is never sent again here; a POST whose connection drops before the answer ends in
-//!   [`ApiError::NoAnswer`]. A 429 ends in [`ApiError::RateLimited`]; backing off is the
-//!   caller's job, but a GET answered 429 with `Retry-After` is not sent to that path again
-//!   until that time has passed: it fails at once with [`ApiError::RateLimited`] and the
-//!   time left.
+//!   [`ApiError::NoAnswer`], a GET in [`ApiError::Incomplete`]. A 429 ends in
+//!   [`ApiError::RateLimited`]; backing off is the caller's job, but a GET answered 429
+//!   with `Retry-After` is not sent to that path again until that time has passed: it fails
+//!   at once with [`ApiError::RateLimited`] and the time left.
+//! - Statuses other than 200, 201, the 4xx and 5xx errors, and redirects with a `Location`
+//!   end in [`ApiError::UnexpectedStatus`]; an answer over 8 MiB in [`ApiError::TooLarge`].
 //! - At most one GET of a URL is in flight: a second caller waits for the answer to the
 //!   first and shares it.
 //! - Logging through `tracing`: one debug line per request (method, path, status, elapsed
 //!   ms); at trace, the request headers with the authorization shown as `Bearer ***`.
 //!   Server text is scrubbed of the token before it is logged or kept in an error.
+//! - Every answer body, success or error, has each occurrence of the token replaced by
+//!   `***` before it is parsed, and every string of a JSON answer once more after parsing
+//!   (for a token written with JSON escapes), so no value handed on can carry it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -36,6 +46,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::orchestrator::api;
 use crate::orchestrator::error::{server_text, ApiError};
@@ -53,8 +65,14 @@ const POOL_IDLE: Duration = Duration::from_secs(20);
 /// large that no clock can add it) would stop a background read for good.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
-/// The largest answer read; a bigger one is [`ApiError::Malformed`].
-const MAX_ANSWER_BYTES: usize = 8 << 20;
+/// The largest answer read; a bigger one is [`ApiError::TooLarge`].
+pub(crate) const MAX_ANSWER_BYTES: usize = 8 << 20;
+
+/// The most requests of one client in flight at once; others wait for a turn.
+pub const MAX_IN_FLIGHT: usize = 8;
+
+/// A log page may take this many read-idle timeouts in all.
+const LOG_PAGE_CAP: u32 = 10;
 
 /// A client for one server with one token. Cheap to clone: clones share the connection
 /// pool.
@@ -64,7 +82,12 @@ pub struct Client {
 }
 
 struct Inner {
+    /// For every call but log pages: a total timeout per request.
     http: reqwest::Client,
+    /// For log pages: a read-idle timeout instead of a total one. Its own connection pool.
+    logs: reqwest::Client,
+    /// One permit per request in flight, [`MAX_IN_FLIGHT`] in all.
+    permits: Semaphore,
     /// As configured, for messages: `https://stella.example.com`.
     server: String,
     /// The same, parsed; every request URL is built from it.
@@ -82,6 +105,36 @@ struct Inner {
 
 /// One GET on its way, shared by every caller of the same URL.
 type Flight = Shared<BoxFuture<'static, Result<Arc<Answer>, Failure>>>;
+
+/// One caller's share of a [`Flight`]. The last one to go before the answer came takes the
+/// flight out of [`Inner::flights`], which drops the request: its turn, its connection,
+/// and the client it holds (which would otherwise keep itself alive through the map).
+struct Waiting {
+    client: Client,
+    key: String,
+    /// The flight's count of callers, as in [`Inner::flights`].
+    token: Arc<()>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let abandoned = {
+            let mut flights = lock(&self.client.inner.flights);
+            let last = flights.get(&self.key).is_some_and(|(_, waiting)| {
+                Arc::ptr_eq(waiting, &self.token) && Arc::strong_count(waiting) == 2
+            });
+            if last {
+                flights.remove(&self.key)
+            } else {
+                None
+            }
+        };
+
+        // Dropped once the lock is released: dropping the request takes no lock, but
+        // nothing it owns should run while the map is held.
+        drop(abandoned);
+    }
+}
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -107,7 +160,27 @@ struct Request {
     url: Url,
     body: Option<Vec<u8>>,
     auth: Auth,
-    timeout: Duration,
+    budget: Budget,
+}
+
+/// How long a request may take.
+#[derive(Clone, Copy, Debug)]
+enum Budget {
+    /// The whole answer within this time.
+    Total(Duration),
+    /// Each byte within `idle` of the one before (the first within `idle` of sending), and
+    /// the whole answer within `cap`.
+    Idle { idle: Duration, cap: Duration },
+}
+
+impl Budget {
+    /// The time whose passing without progress fails the request; also the longest wait
+    /// for a turn to send.
+    fn limit(self) -> Duration {
+        match self {
+            Budget::Total(limit) | Budget::Idle { idle: limit, .. } => limit,
+        }
+    }
 }
 
 /// What came back, before the status is looked at.
@@ -126,10 +199,13 @@ enum Failure {
     /// No connection, for a reason a retry will not fix (a TLS failure…).
     NotConnected(String),
     ConnectTimeout,
-    Timeout,
+    /// No (complete) answer within this time.
+    Timeout(Duration),
     /// The request may have been sent; the connection ended before a whole answer.
     NoAnswer,
     TooLarge,
+    /// No turn to send within the request's limit; nothing was sent.
+    Busy,
 }
 
 impl Client {
@@ -145,28 +221,33 @@ impl Client {
         let local = base.host().is_some_and(|host| is_loopback(&host));
 
         install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(settings.timeouts.connect)
-            .timeout(settings.timeouts.request)
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never())
-            .user_agent(concat!("stella-lsp/", env!("CARGO_PKG_VERSION")))
-            .http1_only();
-        if local {
-            // A proxy cannot reach this machine's loopback; `HTTPS_PROXY` and the like are
-            // honoured only for other hosts.
-            builder = builder.no_proxy();
-        }
-        if plain {
-            // No TLS at all, so the system's certificates need not even be there.
-            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
-        }
-        let http = builder.pool_idle_timeout(POOL_IDLE).build().map_err(|error| {
-            ApiError::Unreachable {
+        let builder = || {
+            let mut builder = reqwest::Client::builder()
+                .connect_timeout(settings.timeouts.connect)
+                .redirect(reqwest::redirect::Policy::none())
+                .retry(reqwest::retry::never())
+                .user_agent(concat!("stella-lsp/", env!("CARGO_PKG_VERSION")))
+                .pool_idle_timeout(POOL_IDLE)
+                .http1_only();
+            if local {
+                // A proxy cannot reach this machine's loopback; `HTTPS_PROXY` and the like
+                // are honoured only for other hosts.
+                builder = builder.no_proxy();
+            }
+            if plain {
+                // No TLS at all, so the system's certificates need not even be there.
+                builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+            }
+            builder
+        };
+        let built = |result: reqwest::Result<reqwest::Client>| {
+            result.map_err(|error| ApiError::Unreachable {
                 server: server.clone(),
                 reason: format!("TLS cannot be set up on this machine: {}", innermost(&error)),
-            }
-        })?;
+            })
+        };
+        let http = built(builder().timeout(settings.timeouts.request).build())?;
+        let logs = built(builder().read_timeout(settings.timeouts.log_idle).build())?;
 
         let authorization = settings.token.as_ref().and_then(|token| {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
@@ -177,6 +258,8 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                logs,
+                permits: Semaphore::new(MAX_IN_FLIGHT),
                 server,
                 base,
                 token: settings.token.clone(),
@@ -200,7 +283,8 @@ impl Client {
     /// `GET /api/v1/cli/version`, without the token: a cheap reachability probe.
     pub async fn version(&self) -> Result<api::Version, ApiError> {
         let url = self.url(&["cli", "version"], &[]);
-        self.call(Method::GET, url, None, Auth::None, self.inner.timeouts.request).await
+        let budget = Budget::Total(self.inner.timeouts.request);
+        self.call(Method::GET, url, None, Auth::None, budget).await
     }
 
     pub async fn whoami(&self) -> Result<api::WhoAmI, ApiError> {
@@ -254,8 +338,8 @@ impl Client {
         self.post(&["deployments"], body).await
     }
 
-    /// One page of a deployment's log, the lines after sequence number `after`. Waits at
-    /// most [`Timeouts::log_idle`].
+    /// One page of a deployment's log, the lines after sequence number `after`. Fails when
+    /// no byte comes for [`Timeouts::log_idle`], or the page takes ten times that in all.
     pub async fn deployment_logs(
         &self,
         id: &str,
@@ -264,7 +348,9 @@ impl Client {
         check_id("deployment", id)?;
         let after = after.map(|after| after.to_string());
         let url = self.url(&["deployments", id, "logs"], &[("after", after.as_deref())]);
-        self.call(Method::GET, url, None, Auth::Token, self.inner.timeouts.log_idle).await
+        let idle = self.inner.timeouts.log_idle;
+        let budget = Budget::Idle { idle, cap: idle.saturating_mul(LOG_PAGE_CAP) };
+        self.call(Method::GET, url, None, Auth::Token, budget).await
     }
 
     pub async fn validate(&self, doc: &api::ConfigDocument) -> Result<api::Validation, ApiError> {
@@ -290,7 +376,8 @@ impl Client {
         query: &[(&str, Option<&str>)],
     ) -> Result<T, ApiError> {
         let url = self.url(segments, query);
-        self.call(Method::GET, url, None, Auth::Token, self.inner.timeouts.request).await
+        let budget = Budget::Total(self.inner.timeouts.request);
+        self.call(Method::GET, url, None, Auth::Token, budget).await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -300,7 +387,8 @@ impl Client {
     ) -> Result<T, ApiError> {
         let url = self.url(segments, &[]);
         let body = serde_json::to_vec(body).unwrap_or_default();
-        self.call(Method::POST, url, Some(body), Auth::Token, self.inner.timeouts.request).await
+        let budget = Budget::Total(self.inner.timeouts.request);
+        self.call(Method::POST, url, Some(body), Auth::Token, budget).await
     }
 
     /// `<server>/api/v1/<segments>?<query>`, each segment percent-encoded on its own and
@@ -325,12 +413,12 @@ impl Client {
         url: Url,
         body: Option<Vec<u8>>,
         auth: Auth,
-        timeout: Duration,
+        budget: Budget,
     ) -> Result<T, ApiError> {
         if auth == Auth::Token && self.inner.authorization.is_none() {
             return Err(ApiError::NotSignedIn { server: self.inner.server.clone(), message: None });
         }
-        let request = Request { method, url, body, auth, timeout };
+        let request = Request { method, url, body, auth, budget };
 
         if request.method == Method::GET {
             if let Some(error) = self.rate_limited(&request) {
@@ -352,9 +440,9 @@ impl Client {
     }
 
     /// The answer to a GET of `request.url`: the one already on its way when there is one,
-    /// else a new request that later callers of the same URL share. A request whose callers
-    /// all gave up (a cancelled flow) is dropped rather than joined, since its timeout ran
-    /// while no one waited.
+    /// else a new request that later callers of the same URL share. When every caller has
+    /// given up (a cancelled flow), the request is dropped at once, with its turn and its
+    /// connection, rather than kept for a caller that may never come.
     async fn shared_get(&self, request: Request) -> Result<Arc<Answer>, Failure> {
         let key = request.url.as_str().to_owned();
         let (flight, _waiting) = {
@@ -362,7 +450,12 @@ impl Client {
             match flights.get(&key) {
                 Some((flight, waiting)) if Arc::strong_count(waiting) > 1 => {
                     tracing::debug!(path = request.url.path(), "joining the same GET in flight");
-                    (flight.clone(), Arc::clone(waiting))
+                    let waiting = Waiting {
+                        client: self.clone(),
+                        key: key.clone(),
+                        token: Arc::clone(waiting),
+                    };
+                    (flight.clone(), waiting)
                 }
                 _ => {
                     let client = self.clone();
@@ -384,16 +477,26 @@ impl Client {
                     }
                     .boxed()
                     .shared();
-                    flights.insert(key, (flight.clone(), Arc::clone(&waiting)));
-                    (flight, waiting)
+                    flights.insert(key.clone(), (flight.clone(), Arc::clone(&waiting)));
+                    (flight, Waiting { client: self.clone(), key, token: waiting })
                 }
             }
         };
         flight.await
     }
 
-    /// Sends `request`, and once more when no connection was made.
+    /// Sends `request` once it has a turn, and once more when no connection was made.
     async fn send(&self, request: &Request) -> Result<Answer, Failure> {
+        let turn = tokio::time::timeout(request.budget.limit(), self.inner.permits.acquire());
+        let Ok(Ok(_permit)) = turn.await else {
+            tracing::debug!(
+                method = %request.method,
+                path = request.url.path(),
+                "not sent: no turn among the requests in flight"
+            );
+            return Err(Failure::Busy);
+        };
+
         match self.attempt(request).await {
             Err(Failure::NeverConnected(reason)) => {
                 tracing::debug!(
@@ -443,7 +546,12 @@ impl Client {
         let method = &request.method;
         let path = request.url.path();
 
-        let result = self.exchange(request).await;
+        let result = match request.budget {
+            Budget::Total(_) => self.exchange(request).await,
+            Budget::Idle { cap, .. } => tokio::time::timeout(cap, self.exchange(request))
+                .await
+                .unwrap_or(Err(Failure::Timeout(cap))),
+        };
 
         let elapsed_ms = started.elapsed().as_millis();
         match &result {
@@ -458,13 +566,18 @@ impl Client {
         result
     }
 
+    /// Sends `request` and reads the whole answer, with the token scrubbed from its body.
     async fn exchange(&self, request: &Request) -> Result<Answer, Failure> {
-        let mut builder = self
-            .inner
-            .http
+        let http = match request.budget {
+            Budget::Total(_) => &self.inner.http,
+            Budget::Idle { .. } => &self.inner.logs,
+        };
+        let mut builder = http
             .request(request.method.clone(), request.url.clone())
-            .timeout(request.timeout)
             .header(header::ACCEPT, "application/json");
+        if let Budget::Total(limit) = request.budget {
+            builder = builder.timeout(limit);
+        }
         if request.auth == Auth::Token {
             if let Some(authorization) = &self.inner.authorization {
                 builder = builder.header(header::AUTHORIZATION, authorization.clone());
@@ -477,12 +590,18 @@ impl Client {
             builder.build().map_err(|error| Failure::NotConnected(innermost(&error)))?;
         tracing::trace!(headers = %self.redacted(http_request.headers()), "stella request headers");
 
+        let limit = request.budget.limit();
         let mut response =
-            self.inner.http.execute(http_request).await.map_err(|error| send_failure(&error))?;
+            http.execute(http_request).await.map_err(|error| send_failure(&error, limit))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let shown = self.redacted(&headers);
         tracing::trace!(status = status.as_u16(), headers = %shown, "stella answer headers");
+
+        let announced = response.content_length().map(usize::try_from);
+        if announced.is_some_and(|length| length.map_or(true, |length| length > MAX_ANSWER_BYTES)) {
+            return Err(Failure::TooLarge);
+        }
 
         let mut body = Vec::new();
         loop {
@@ -494,11 +613,12 @@ impl Client {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) if error.is_timeout() => return Err(Failure::Timeout),
+                Err(error) if error.is_timeout() => return Err(Failure::Timeout(limit)),
                 Err(_) => return Err(Failure::NoAnswer),
             }
         }
 
+        let body = scrubbed_body(body, self.inner.token.as_ref());
         Ok(Answer { status, headers, body })
     }
 
@@ -510,14 +630,13 @@ impl Client {
             }
             Failure::ConnectTimeout => ApiError::Timeout {
                 server,
-                after: self.inner.timeouts.connect.min(request.timeout),
+                after: self.inner.timeouts.connect.min(request.budget.limit()),
             },
-            Failure::Timeout => ApiError::Timeout { server, after: request.timeout },
+            Failure::Timeout(after) => ApiError::Timeout { server, after },
+            Failure::NoAnswer if request.method == Method::GET => ApiError::Incomplete { server },
             Failure::NoAnswer => ApiError::NoAnswer { server },
-            Failure::TooLarge => ApiError::Malformed {
-                server,
-                detail: format!("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20),
-            },
+            Failure::TooLarge => ApiError::TooLarge { server },
+            Failure::Busy => ApiError::Busy { server },
         }
     }
 
@@ -526,19 +645,17 @@ impl Client {
         let server = self.inner.server.clone();
         let status = answer.status;
 
-        if status.is_success() {
-            return serde_json::from_slice(&answer.body).map_err(|error| ApiError::Malformed {
-                server,
-                detail: self.scrub(&error.to_string()),
-            });
+        // The contract answers 200, or 201 for what a POST creates.
+        if matches!(status.as_u16(), 200 | 201) {
+            return self.parsed(&answer.body);
         }
 
-        if status.is_redirection() {
-            let location = answer.headers.get(header::LOCATION).map_or_else(
-                || "nowhere (no Location header)".to_owned(),
-                |location| self.scrub(&String::from_utf8_lossy(location.as_bytes())),
-            );
-            return Err(ApiError::Redirected { server, location });
+        if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            let location = answer.headers.get(header::LOCATION).filter(|value| !value.is_empty());
+            if let Some(location) = location {
+                let location = self.scrub(&String::from_utf8_lossy(location.as_bytes()));
+                return Err(ApiError::Redirected { server, location });
+            }
         }
 
         let (code, message) = self.error_body(answer);
@@ -563,9 +680,27 @@ impl Client {
                 status: status.as_u16(),
                 message: or_reason(message, status),
             },
-            other => ApiError::Malformed { server, detail: format!("unexpected status {other}") },
+            other => ApiError::UnexpectedStatus { server, status: other },
         };
         Err(error)
+    }
+
+    /// A success body as `T`. Every string in it (keys too) is scrubbed of the token once
+    /// more, in case the server wrote it with JSON escapes.
+    fn parsed<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
+        let malformed = |error: serde_json::Error| ApiError::Malformed {
+            server: self.inner.server.clone(),
+            detail: self.scrub(&error.to_string()),
+        };
+
+        let mut value: Value = serde_json::from_slice(body).map_err(malformed)?;
+        if let Some(token) = self.inner.token.as_ref().map(Token::expose) {
+            if !token.is_empty() {
+                scrub_value(&mut value, token);
+            }
+        }
+
+        T::deserialize(value).map_err(malformed)
     }
 
     /// The `code` and `message` of a contract error body, scrubbed; empty strings when the
@@ -647,10 +782,9 @@ fn checked_base(server: &str) -> Result<Url, ApiError> {
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
-        url::Host::Domain(name) => {
-            let name = name.strip_suffix('.').unwrap_or(name);
-            name.eq_ignore_ascii_case("localhost")
-        }
+        // Only the name itself: `localhost.` is a fully qualified name that resolvers send
+        // to DNS, which may answer with any address.
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
         url::Host::Ipv4(address) => address.is_loopback(),
         url::Host::Ipv6(address) => address.is_loopback(),
     }
@@ -674,10 +808,49 @@ fn install_crypto_provider() {
     });
 }
 
-/// What stopped a request that got no answer.
-fn send_failure(error: &reqwest::Error) -> Failure {
+/// `body` with every occurrence of the token replaced by `***`.
+fn scrubbed_body(body: Vec<u8>, token: Option<&Token>) -> Vec<u8> {
+    let Some(token) = token.map(Token::expose).filter(|token| !token.is_empty()) else {
+        return body;
+    };
+    let finder = memchr::memmem::Finder::new(token.as_bytes());
+    if finder.find(&body).is_none() {
+        return body;
+    }
+
+    let mut scrubbed = Vec::with_capacity(body.len());
+    let mut start = 0;
+    for found in finder.find_iter(&body) {
+        scrubbed.extend_from_slice(&body[start..found]);
+        scrubbed.extend_from_slice(b"***");
+        start = found + token.len();
+    }
+    scrubbed.extend_from_slice(&body[start..]);
+    scrubbed
+}
+
+/// Replaces `token` by `***` in every string and key of `value`.
+fn scrub_value(value: &mut Value, token: &str) {
+    match value {
+        Value::String(text) if text.contains(token) => *text = text.replace(token, "***"),
+        Value::Array(items) => items.iter_mut().for_each(|item| scrub_value(item, token)),
+        Value::Object(map) => {
+            if map.keys().any(|key| key.contains(token)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, item)| (key.replace(token, "***"), item))
+                    .collect();
+            }
+            map.values_mut().for_each(|item| scrub_value(item, token));
+        }
+        _ => {}
+    }
+}
+
+/// What stopped a request that got no answer; `limit` is the time it was given.
+fn send_failure(error: &reqwest::Error, limit: Duration) -> Failure {
     if error.is_timeout() {
-        return if error.is_connect() { Failure::ConnectTimeout } else { Failure::Timeout };
+        return if error.is_connect() { Failure::ConnectTimeout } else { Failure::Timeout(limit) };
     }
     if error.is_connect() {
         return connect_failure(error, error.is_dns());
@@ -847,7 +1020,7 @@ mod tests {
             "http://127.9.9.9",
             "http://[::1]:9000",
             "http://localhost:1",
-            "http://LOCALHOST./",
+            "http://LOCALHOST/",
             "https://stella.example.com",
             "https://stella.example.com/prefix",
         ] {
@@ -859,6 +1032,8 @@ mod tests {
             "http://10.0.0.1",
             "http://[::ffff:127.0.0.1]",
             "http://localhost.example",
+            "http://localhost.:8080",
+            "http://LOCALHOST./",
         ] {
             let error = checked_base(server).unwrap_err();
             assert!(matches!(error, ApiError::InsecureServer { .. }), "{server}: {error}");

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::orchestrator::client::MAX_ANSWER_BYTES;
 use crate::orchestrator::settings::Token;
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -62,7 +63,8 @@ pub enum ApiError {
     Server { server: String, status: u16, message: String },
 
     /// No connection within the connect timeout, or no complete answer within the request
-    /// timeout.
+    /// timeout (for a log page: no byte within the read-idle timeout, or no complete page
+    /// within ten times that).
     #[error(
         "Stella at {server} did not answer within {} s; local checks still run",
         Seconds(*after)
@@ -74,19 +76,39 @@ pub enum ApiError {
     #[error("Cannot reach {server} ({reason}); local checks still run")]
     Unreachable { server: String, reason: String },
 
-    /// The request went out but the connection dropped before an answer came back: a POST
-    /// may have been carried out, so it is never sent again on its own.
+    /// A request other than a GET went out but the connection dropped before an answer came
+    /// back: a POST may have been carried out, so it is never sent again on its own. A GET
+    /// in the same case is [`ApiError::Incomplete`].
     #[error(
         "The request was sent to {server} but no answer came back; it may have been carried out"
     )]
     NoAnswer { server: String },
 
+    /// A GET whose connection ended before a whole answer came back. Reading changes
+    /// nothing, so trying again is safe.
+    #[error("Stella at {server} closed the connection before a complete answer; try again")]
+    Incomplete { server: String },
+
+    /// Every connection this client may open was busy for as long as the request may take,
+    /// so it was never sent.
+    #[error("Too many requests to Stella at {server} are waiting; try again")]
+    Busy { server: String },
+
     /// A success status with a body that is not the JSON the contract promises.
     #[error("Stella at {server} sent an answer that is not valid JSON ({detail})")]
     Malformed { server: String, detail: String },
 
-    /// A 3xx answer; redirects are never followed, so the token stays with the configured
-    /// server.
+    /// An answer bigger than the client reads (8 MiB); what was read is dropped.
+    #[error("Stella at {server} sent an answer larger than {} MiB", MAX_ANSWER_BYTES >> 20)]
+    TooLarge { server: String },
+
+    /// A status the contract does not use for this call: 1xx, a 2xx other than 200 and
+    /// 201, a 3xx that is not a redirect with a `Location` (304…), or 600 and above.
+    #[error("Stella at {server} answered with an unexpected status {status}")]
+    UnexpectedStatus { server: String, status: u16 },
+
+    /// A redirect (301, 302, 303, 307 or 308 with a `Location`); redirects are never
+    /// followed, so the token stays with the configured server.
     #[error(
         "Stella at {server} answered with a redirect to {location}; redirects are not followed"
     )]
@@ -158,7 +180,7 @@ impl fmt::Display for TryAgain {
 }
 
 /// A duration in seconds: whole seconds as `30`, shorter ones as `0.5` or `1.25`.
-struct Seconds(Duration);
+pub(crate) struct Seconds(pub(crate) Duration);
 
 impl fmt::Display for Seconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -219,10 +241,56 @@ mod tests {
                 ApiError::NotConfigured,
                 "No Stella server is configured: set `server` in ~/.stella/config.yaml or STELLA_SERVER",
             ),
+            (
+                ApiError::Incomplete { server: SERVER.into() },
+                "Stella at https://127.0.0.1:8443 closed the connection before a complete answer; try again",
+            ),
+            (
+                ApiError::Busy { server: SERVER.into() },
+                "Too many requests to Stella at https://127.0.0.1:8443 are waiting; try again",
+            ),
+            (
+                ApiError::TooLarge { server: SERVER.into() },
+                "Stella at https://127.0.0.1:8443 sent an answer larger than 8 MiB",
+            ),
+            (
+                ApiError::UnexpectedStatus { server: SERVER.into(), status: 304 },
+                "Stella at https://127.0.0.1:8443 answered with an unexpected status 304",
+            ),
         ];
         for (error, sentence) in cases {
             assert_eq!(error.to_string(), sentence);
         }
+    }
+
+    #[test]
+    fn only_timeouts_and_unreachable_servers_are_offline() {
+        let server = || SERVER.to_owned();
+        let offline = [
+            ApiError::Timeout { server: server(), after: Duration::from_secs(1) },
+            ApiError::Unreachable { server: server(), reason: "connection refused".into() },
+        ];
+        let online = [
+            ApiError::NotConfigured,
+            ApiError::InvalidServer { url: server(), reason: "x".into() },
+            ApiError::InsecureServer { url: server() },
+            ApiError::NotSignedIn { server: server(), message: None },
+            ApiError::Forbidden { server: server(), message: "x".into() },
+            ApiError::NotFound { message: "x".into() },
+            ApiError::Conflict { code: String::new(), message: "x".into() },
+            ApiError::Rejected { status: 400, code: String::new(), message: "x".into() },
+            ApiError::RateLimited { retry_after: None, message: "x".into() },
+            ApiError::Server { server: server(), status: 500, message: "x".into() },
+            ApiError::NoAnswer { server: server() },
+            ApiError::Incomplete { server: server() },
+            ApiError::Busy { server: server() },
+            ApiError::Malformed { server: server(), detail: "x".into() },
+            ApiError::TooLarge { server: server() },
+            ApiError::UnexpectedStatus { server: server(), status: 204 },
+            ApiError::Redirected { server: server(), location: "x".into() },
+        ];
+        assert_eq!(offline.map(|error| error.is_offline()), [true, true]);
+        assert_eq!(online.map(|error| error.is_offline()), [false; 17]);
     }
 
     #[test]

@@ -14,12 +14,18 @@
 //!   [`CREDENTIALS_FILE`]);
 //! - timeouts: `STELLA_CONNECT_TIMEOUT`, `STELLA_REQUEST_TIMEOUT` and
 //!   `STELLA_LOG_IDLE_TIMEOUT`, written like `500ms`, `30s`, `2m` or `1h` (a bare number
-//!   is seconds).
+//!   is seconds). A value that is not a duration, is zero or negative, or is over 24 h is a
+//!   warning, and the default is used ([`duration_setting`], which the server's other
+//!   timings use too).
 //!
-//! An environment variable that is empty counts as unset.
+//! An environment variable that is empty counts as unset. The files are read only when
+//! they are regular files (after following symbolic links) of at most 1 MiB, so a FIFO or
+//! a device named in their place cannot block or exhaust the server.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::fs::File;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,6 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::core::yaml;
 use crate::core::Diagnostic;
+use crate::orchestrator::error::Seconds;
 
 /// The token that signs requests in. Prints as `***` in `Debug` and `Display`, so it cannot
 /// reach a log line by accident; [`Token::expose`] is the only way to the text.
@@ -113,6 +120,12 @@ pub const CONFIG_FILE: &str = ".stella/config.yaml";
 /// The context whose token is used when no context is selected.
 pub const DEFAULT_CONTEXT: &str = "default";
 
+/// The largest settings file read, in bytes (1 MiB).
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The longest duration a setting may give.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
 /// Why the settings cannot be used. Each is a sentence for the user that names the file or
 /// variable to fix.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -138,11 +151,6 @@ pub enum SettingsError {
         path.display()
     )]
     UnknownContext { name: String, path: PathBuf, known: String },
-
-    #[error(
-        "{variable} is `{value}`, which is not a usable duration: write it like 500ms, 30s or 2m"
-    )]
-    BadDuration { variable: &'static str, value: String },
 
     /// The token has characters an HTTP header cannot carry; `origin` is `STELLA_TOKEN` or
     /// the credentials file. The token itself is never shown.
@@ -203,10 +211,15 @@ impl Settings {
         };
 
         let defaults = Timeouts::default();
+        let mut timeout = |name: &str, default: Duration| {
+            let (duration, warning) = duration_setting(&env, name, default);
+            warnings.extend(warning);
+            duration
+        };
         let timeouts = Timeouts {
-            connect: timeout(&env, "STELLA_CONNECT_TIMEOUT", defaults.connect)?,
-            request: timeout(&env, "STELLA_REQUEST_TIMEOUT", defaults.request)?,
-            log_idle: timeout(&env, "STELLA_LOG_IDLE_TIMEOUT", defaults.log_idle)?,
+            connect: timeout("STELLA_CONNECT_TIMEOUT", defaults.connect),
+            request: timeout("STELLA_REQUEST_TIMEOUT", defaults.request),
+            log_idle: timeout("STELLA_LOG_IDLE_TIMEOUT", defaults.log_idle),
         };
 
         Ok(Settings {
@@ -358,42 +371,143 @@ fn exposure_warning(_path: &Path) -> Option<String> {
     None
 }
 
-fn timeout(
+/// The duration in the environment variable `name`, and the warning to show when it is
+/// set but not usable (not a duration, zero or negative, or over 24 h), in which case
+/// `default` is used. Unset or empty (after trimming) is `default` without a warning.
+pub fn duration_setting(
     env: &dyn Fn(&str) -> Option<String>,
-    variable: &'static str,
+    name: &str,
     default: Duration,
-) -> Result<Duration, SettingsError> {
-    let Some(value) = env(variable) else {
-        return Ok(default);
+) -> (Duration, Option<String>) {
+    let Some(value) = env(name).map(|value| value.trim().to_owned()).filter(|v| !v.is_empty())
+    else {
+        return (default, None);
     };
-    parse_duration(&value).ok_or(SettingsError::BadDuration { variable, value })
+
+    let problem = match checked_duration(&value) {
+        Ok(duration) => return (duration, None),
+        Err(DurationProblem::NotADuration) => "is not a duration like 30s or 2m",
+        Err(DurationProblem::NotPositive) => "must be more than 0 s",
+        Err(DurationProblem::TooLong) => "must be at most 24 h",
+    };
+    (default, Some(format!("{name}={value} {problem}; using {} s", Seconds(default))))
 }
 
-/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds; never zero.
+/// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds; `None` for anything else, and
+/// for zero or more than 24 h.
 pub fn parse_duration(text: &str) -> Option<Duration> {
+    checked_duration(text).ok()
+}
+
+/// Why a setting's text is not a usable duration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DurationProblem {
+    NotADuration,
+    /// Zero, or a duration with a minus sign.
+    NotPositive,
+    /// Over [`MAX_DURATION`], including numbers too large to hold.
+    TooLong,
+}
+
+fn checked_duration(text: &str) -> Result<Duration, DurationProblem> {
+    let text = text.trim();
+    if let Some(magnitude) = text.strip_prefix('-') {
+        return match checked_duration(magnitude) {
+            Err(DurationProblem::NotADuration) => Err(DurationProblem::NotADuration),
+            _ => Err(DurationProblem::NotPositive),
+        };
+    }
+
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(digits_end);
-    let number: u64 = digits.parse().ok()?;
-    let millis = match unit.trim() {
-        "ms" => Some(number),
-        "" | "s" => number.checked_mul(1000),
-        "m" => number.checked_mul(60_000),
-        "h" => number.checked_mul(3_600_000),
-        _ => None,
-    }?;
-    (millis > 0).then(|| Duration::from_millis(millis))
+    if digits.is_empty() {
+        return Err(DurationProblem::NotADuration);
+    }
+    let unit_millis: u64 = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(DurationProblem::NotADuration),
+    };
+
+    // Digits too many for a u64 still spell a duration, only a far too long one.
+    let millis = digits.parse::<u64>().ok().and_then(|number| number.checked_mul(unit_millis));
+    let Some(millis) = millis else {
+        return Err(DurationProblem::TooLong);
+    };
+    let duration = Duration::from_millis(millis);
+    if duration.is_zero() {
+        return Err(DurationProblem::NotPositive);
+    }
+    if duration > MAX_DURATION {
+        return Err(DurationProblem::TooLong);
+    }
+    Ok(duration)
 }
 
-/// The text of `path`, or `None` when it does not exist.
+/// The text of `path`, or `None` when it does not exist. Only a regular file (symbolic
+/// links followed) of at most [`MAX_FILE_BYTES`] is read.
 fn read_optional(path: &Path) -> Result<Option<String>, SettingsError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(SettingsError::Unreadable {
-            path: path.to_owned(),
-            reason: error.kind().to_string(),
-        }),
+    let unreadable = |reason: &str| SettingsError::Unreadable {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let io_error = |error: &std::io::Error| unreadable(&error.kind().to_string());
+
+    // The type is checked before opening, since opening a FIFO for reading blocks until
+    // something writes to it.
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(io_error(&error)),
+    };
+    if let Some(reason) = file_problem(&metadata) {
+        return Err(unreadable(reason));
     }
+
+    let file = match open_without_blocking(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(io_error(&error)),
+    };
+
+    // Checked again on what was opened, in case the path changed in between.
+    let metadata = file.metadata().map_err(|error| io_error(&error))?;
+    if let Some(reason) = file_problem(&metadata) {
+        return Err(unreadable(reason));
+    }
+
+    // One byte more than allowed tells a file that grew after the check.
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|error| io_error(&error))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(unreadable("is larger than 1 MiB"));
+    }
+
+    String::from_utf8(bytes).map(Some).map_err(|_| unreadable("is not UTF-8 text"))
+}
+
+/// Why a file with this metadata is not read, if it is not.
+fn file_problem(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    if !metadata.is_file() {
+        return Some("is not a regular file");
+    }
+    (metadata.len() > MAX_FILE_BYTES).then_some("is larger than 1 MiB")
+}
+
+/// Opens `path` for reading. On unix with `O_NONBLOCK`, so that even a FIFO put in place
+/// after the check cannot block the open; reads of a regular file are not affected.
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 /// The top-level mapping of a YAML file (empty for an empty file). With `quote_messages`
@@ -707,16 +821,201 @@ contexts:
                 log_idle: Duration::from_secs(7),
             }
         );
+        assert_eq!(settings.warnings, Vec::<String>::new());
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration(" 250ms "), Some(Duration::from_millis(250)));
+    }
 
-        for bad in ["fast", "0s", "5 minutes", "-1s", "1.5s", "99999999999999999999h"] {
-            let error = home.load(&[("STELLA_REQUEST_TIMEOUT", bad)]).unwrap_err();
+    #[test]
+    fn unusable_timeouts_warn_and_keep_the_default() {
+        let home = Home::new(None, None);
+        let cases = [
+            ("abc", "STELLA_REQUEST_TIMEOUT=abc is not a duration like 30s or 2m; using 30 s"),
+            (
+                "5 minutes",
+                "STELLA_REQUEST_TIMEOUT=5 minutes is not a duration like 30s or 2m; using 30 s",
+            ),
+            ("1.5s", "STELLA_REQUEST_TIMEOUT=1.5s is not a duration like 30s or 2m; using 30 s"),
+            ("-abc", "STELLA_REQUEST_TIMEOUT=-abc is not a duration like 30s or 2m; using 30 s"),
+            ("0s", "STELLA_REQUEST_TIMEOUT=0s must be more than 0 s; using 30 s"),
+            ("0", "STELLA_REQUEST_TIMEOUT=0 must be more than 0 s; using 30 s"),
+            ("-1s", "STELLA_REQUEST_TIMEOUT=-1s must be more than 0 s; using 30 s"),
+            ("25h", "STELLA_REQUEST_TIMEOUT=25h must be at most 24 h; using 30 s"),
+            ("999999999h", "STELLA_REQUEST_TIMEOUT=999999999h must be at most 24 h; using 30 s"),
+            (
+                "99999999999999999999h",
+                "STELLA_REQUEST_TIMEOUT=99999999999999999999h must be at most 24 h; using 30 s",
+            ),
+        ];
+        for (value, warning) in cases {
+            let settings = home.load(&[("STELLA_REQUEST_TIMEOUT", value)]).unwrap();
+            assert_eq!(settings.warnings, [warning], "{value}");
+            assert_eq!(settings.timeouts, Timeouts::default(), "{value}");
+            assert_eq!(parse_duration(value), None, "{value}");
+        }
+
+        let settings = home
+            .load(&[
+                ("STELLA_CONNECT_TIMEOUT", "0ms"),
+                ("STELLA_REQUEST_TIMEOUT", "45s"),
+                ("STELLA_LOG_IDLE_TIMEOUT", "2d"),
+            ])
+            .unwrap();
+        assert_eq!(
+            settings.warnings,
+            [
+                "STELLA_CONNECT_TIMEOUT=0ms must be more than 0 s; using 5 s",
+                "STELLA_LOG_IDLE_TIMEOUT=2d is not a duration like 30s or 2m; using 30 s",
+            ]
+        );
+        assert_eq!(
+            settings.timeouts,
+            Timeouts {
+                connect: Duration::from_secs(5),
+                request: Duration::from_secs(45),
+                log_idle: Duration::from_secs(30),
+            }
+        );
+    }
+
+    #[test]
+    fn duration_setting_reads_one_variable_for_any_caller() {
+        let env = |name: &str| match name {
+            "STELLA_POLL_INTERVAL" => Some(" 2m ".to_owned()),
+            "STELLA_VALIDATE_DELAY" => Some("soon".to_owned()),
+            "STELLA_PROMPT_TIMEOUT" => Some("  ".to_owned()),
+            _ => None,
+        };
+        let default = Duration::from_millis(800);
+
+        assert_eq!(
+            duration_setting(&env, "STELLA_POLL_INTERVAL", default),
+            (Duration::from_secs(120), None)
+        );
+        assert_eq!(
+            duration_setting(&env, "STELLA_VALIDATE_DELAY", default),
+            (
+                default,
+                Some(
+                    "STELLA_VALIDATE_DELAY=soon is not a duration like 30s or 2m; using 0.8 s"
+                        .to_owned()
+                )
+            )
+        );
+        assert_eq!(duration_setting(&env, "STELLA_PROMPT_TIMEOUT", default), (default, None));
+        assert_eq!(duration_setting(&env, "STELLA_LOG_POLL_INTERVAL", default), (default, None));
+    }
+
+    /// `Settings::load` on another thread, so that a read that blocks fails the test
+    /// instead of hanging it.
+    fn load_within_5_s(home: &Home, variables: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let variables: HashMap<String, String> =
+            variables.iter().map(|&(name, value)| (name.to_owned(), value.to_owned())).collect();
+        let home = home.path().to_owned();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(Settings::load(&|name| variables.get(name).cloned(), Some(&home)));
+        });
+        receiver
+            .recv_timeout(Duration::from_secs(5))
+            .expect("reading the settings blocked for more than 5 s")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_not_opened() {
+        let home = Home::new(None, None);
+        let fifo = home.path().join("config-fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: `c_path` is a valid NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+
+        let error =
+            load_within_5_s(&home, &[("STELLA_CONFIG", fifo.to_str().unwrap())]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("Cannot read {}: is not a regular file", fifo.display())
+        );
+
+        std::fs::rename(&fifo, home.credentials()).unwrap();
+        let error = load_within_5_s(&home, &[]).unwrap_err();
+        assert_eq!(
+            error,
+            SettingsError::Unreadable {
+                path: home.credentials(),
+                reason: "is not a regular file".to_owned()
+            }
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_to_a_device_is_not_read() {
+        let home = Home::new(None, None);
+        std::os::unix::fs::symlink("/dev/zero", home.path().join(CONFIG_FILE)).unwrap();
+
+        let error = load_within_5_s(&home, &[]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "Cannot read {}: is not a regular file",
+                home.path().join(CONFIG_FILE).display()
+            )
+        );
+
+        let error = load_within_5_s(&home, &[("STELLA_CONFIG", "/dev/zero")]).unwrap_err();
+        assert_eq!(error.to_string(), "Cannot read /dev/zero: is not a regular file");
+    }
+
+    #[test]
+    fn files_over_1_mib_are_not_read() {
+        let mut big = "server: https://big.example.com\n".to_owned();
+        big.push_str(&"#".repeat(2 << 20));
+        let home = Home::new(Some(&big), Some(&big));
+        let error = home.load(&[]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "Cannot read {}: is larger than 1 MiB",
+                home.path().join(CONFIG_FILE).display()
+            )
+        );
+
+        // A symbolic link is followed to what it names.
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(home.path().join(CONFIG_FILE)).unwrap();
+            std::os::unix::fs::symlink(home.credentials(), home.path().join(CONFIG_FILE)).unwrap();
+            let error = home.load(&[]).unwrap_err();
             assert_eq!(
                 error.to_string(),
-                format!("STELLA_REQUEST_TIMEOUT is `{bad}`, which is not a usable duration: write it like 500ms, 30s or 2m")
+                format!(
+                    "Cannot read {}: is larger than 1 MiB",
+                    home.path().join(CONFIG_FILE).display()
+                )
             );
         }
+
+        // The credentials file has the same limit.
+        std::fs::remove_file(home.path().join(CONFIG_FILE)).unwrap();
+        let error = home.load(&[]).unwrap_err();
+        assert_eq!(
+            error,
+            SettingsError::Unreadable {
+                path: home.credentials(),
+                reason: "is larger than 1 MiB".to_owned()
+            }
+        );
+
+        // Exactly 1 MiB is still read.
+        let mut exact = "server: https://exact.example.com\n".to_owned();
+        exact.push_str(&"#".repeat((1 << 20) - exact.len()));
+        std::fs::write(home.path().join(CONFIG_FILE), &exact).unwrap();
+        std::fs::remove_file(home.credentials()).unwrap();
+        let settings = home.load(&[]).unwrap();
+        assert_eq!(settings.server.as_deref(), Some("https://exact.example.com"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A fake Stella orchestrator on 127.0.0.1 for tests: a small HTTP/1.1 server on std
 //! threads that follows `shared/api/stella-api.yaml`, records every request, and can be
-//! told to answer any route differently (an error, a delay, silence, a dropped connection).
+//! told to answer any route differently (an error, a delay, silence, a dropped connection,
+//! a body that drips or stalls). It also counts the requests it is answering at once.
 //!
 //! Every route but `GET /api/v1/cli/version` wants `Authorization: Bearer` [`TOKEN`] and
 //! answers 401 without it. Routes set with [`Fake::on`] answer as told, token or not.
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -76,6 +77,12 @@ pub enum Reply {
     ResetAfterBody,
     /// One reply per call of the route; the last repeats.
     Sequence(Vec<Reply>),
+    /// Sends the head (with a `Content-Length` for all of `body`) and `body` but its last
+    /// `dripped` bytes at once, then those bytes one at a time, `every` apart.
+    Drip { status: u16, body: String, every: Duration, dripped: usize },
+    /// Sends the head (with a `Content-Length` for all of `body`) and the first `sent` bytes
+    /// of `body`, then nothing more, keeping the connection open until the client closes it.
+    Stall { status: u16, body: String, sent: usize },
 }
 
 #[derive(Default)]
@@ -84,6 +91,10 @@ struct State {
     /// Signalled on every new request.
     arrived: Condvar,
     routes: Mutex<HashMap<(String, String), Route>>,
+    /// Requests read and not yet answered in full.
+    in_flight: AtomicUsize,
+    /// The most there ever were in flight at once.
+    most_in_flight: AtomicUsize,
 }
 
 struct Route {
@@ -145,6 +156,12 @@ impl Fake {
         self.state.requests.lock().unwrap().clone()
     }
 
+    /// The most requests the fake was answering at once (from the end of reading one to
+    /// the end of its reply) since it started.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.most_in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn count(&self, method: &str, path: &str) -> usize {
         let requests = self.state.requests.lock().unwrap();
         requests.iter().filter(|request| request.method == method && request.path == path).count()
@@ -201,9 +218,13 @@ fn serve(stream: TcpStream, state: &State) {
         let close =
             request.header("connection").is_some_and(|value| value.eq_ignore_ascii_case("close"));
         let reply = state.reply_for(&request);
+        let in_flight = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.most_in_flight.fetch_max(in_flight, Ordering::SeqCst);
         state.record(request);
 
-        match answer(&mut writer, &mut reader, &reply) {
+        let after = answer(&mut writer, &mut reader, &reply);
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        match after {
             After::KeepOpen if !close => {}
             _ => break,
         }
@@ -300,7 +321,40 @@ fn answer(writer: &mut TcpStream, reader: &mut BufReader<TcpStream>, reply: &Rep
             Some(first) => answer(writer, reader, first),
             None => After::Close,
         },
+        Reply::Drip { status, body, every, dripped } => {
+            let (at_once, drops) = body.as_bytes().split_at(body.len() - dripped);
+            let mut bytes = head(*status, &[], body.len()).into_bytes();
+            bytes.extend_from_slice(at_once);
+            if writer.write_all(&bytes).is_err() {
+                return After::Close;
+            }
+            for byte in drops {
+                thread::sleep(*every);
+                if writer.write_all(&[*byte]).and_then(|()| writer.flush()).is_err() {
+                    return After::Close;
+                }
+            }
+            After::KeepOpen
+        }
+        Reply::Stall { status, body, sent } => {
+            let mut bytes = head(*status, &[], body.len()).into_bytes();
+            bytes.extend_from_slice(&body.as_bytes()[..*sent]);
+            let _ = writer.write_all(&bytes);
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
+            After::Close
+        }
     }
+}
+
+/// The status line and headers, with a `Content-Length` of `length`, and the blank line.
+fn head(status: u16, headers: &[(String, String)], length: usize) -> String {
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    let _ = write!(head, "Content-Length: {length}\r\n\r\n");
+    head
 }
 
 fn write_reply(
@@ -309,11 +363,7 @@ fn write_reply(
     headers: &[(String, String)],
     body: &str,
 ) -> After {
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    for (name, value) in headers {
-        let _ = write!(head, "{name}: {value}\r\n");
-    }
-    let _ = write!(head, "Content-Length: {}\r\n\r\n", body.len());
+    let mut head = head(status, headers, body.len());
     head.push_str(body);
 
     // One write, so that Nagle's algorithm does not hold the body back.
