@@ -227,3 +227,40 @@ async fn names_too_long_to_be_names_are_refused_without_echoing_them() {
         json!("\"env\" of stella.promote is not a name: it is 5000 characters long")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_promotion_accepted_with_an_unexpected_answer_may_have_been_created() {
+    let fake = Fake::start();
+    fake.on("POST", "/api/v1/promotions", Reply::Json(202, json!({})));
+    let mut orchestrated = started(fake).await;
+    let uri = orchestrated.uri.clone();
+
+    orchestrated.execute("stella.promote", json!({"uri": uri, "env": "staging"})).await;
+
+    assert_eq!(
+        orchestrated.message().await,
+        (2, "The promotion request was sent and accepted with an unexpected answer (status 202); it may have been created. Check the orchestrator's releases before promoting again".to_owned())
+    );
+    assert_eq!(orchestrated.fake.count("POST", "/api/v1/promotions"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unusable_timings_are_told_once_and_their_defaults_used() {
+    let options = Options {
+        env: vec![
+            ("STELLA_POLL_INTERVAL", "abc".to_owned()),
+            ("STELLA_PROMPT_TIMEOUT", "0s".to_owned()),
+        ],
+        ..Options::default()
+    };
+    let mut orchestrated = Orchestrated::start(Fake::start(), options);
+    orchestrated.open(json!({})).await;
+
+    assert_eq!(
+        [orchestrated.message().await, orchestrated.message().await],
+        [
+            (2, "STELLA_POLL_INTERVAL=abc is not a duration like 30s or 2m; using 10 s".to_owned()),
+            (2, "STELLA_PROMPT_TIMEOUT=0s must be more than 0 s; using 120 s".to_owned()),
+        ]
+    );
+}

@@ -382,8 +382,14 @@ async fn run(remote: &Remote, flow: Flow) -> Outcome {
 /// the timeout): it must not be sent again blindly. `None` for any other error.
 fn unanswered(error: &ApiError, noun: &str, done: &str, again: &str) -> Option<Outcome> {
     let when = match error {
-        ApiError::NoAnswer { .. } => String::new(),
-        ApiError::Timeout { after, .. } => format!(" within {} s", after.as_secs_f64()),
+        ApiError::NoAnswer { .. } => " but no answer came back".to_owned(),
+        ApiError::Timeout { after, .. } => {
+            format!(" but no answer came back within {} s", after.as_secs_f64())
+        }
+        // A success other than the one the contract promises: something was accepted.
+        ApiError::UnexpectedStatus { status: code @ 200..=299, .. } => {
+            format!(" and accepted with an unexpected answer (status {code})")
+        }
         _ => return None,
     };
     let check = match noun {
@@ -392,7 +398,7 @@ fn unanswered(error: &ApiError, noun: &str, done: &str, again: &str) -> Option<O
         _ => "Check the orchestrator's releases",
     };
     Some(Outcome::warning(format!(
-        "The {noun} request was sent but no answer came back{when}; it may have been {done}. {check} before {again}"
+        "The {noun} request was sent{when}; it may have been {done}. {check} before {again}"
     )))
 }
 

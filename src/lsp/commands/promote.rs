@@ -124,19 +124,21 @@ async fn promote(remote: &Remote, flow: &Flow, target: &Target) -> Outcome {
                 promotion.status.replace('_', " ")
             ))
         }
-        Err(error @ (ApiError::NoAnswer { .. } | ApiError::Timeout { .. })) => {
-            let name = Some(flow.release_name());
+        Err(error) => {
+            let Some(outcome) = unanswered(&error, "promotion", "created", "promoting again")
+            else {
+                return refused(remote, environment, &error, "promoted");
+            };
+            // It may exist now: read the release's state once, for the lenses.
             let query = api::ReleaseQuery {
-                name,
+                name: Some(flow.release_name()),
                 env: Some(environment.to_owned()),
                 ..api::ReleaseQuery::default()
             };
             let checked = api.releases(&query).await;
             remote.note_outcome(&checked);
-            unanswered(&error, "promotion", "created", "promoting again")
-                .unwrap_or_else(|| Outcome::error(error.to_string()))
+            outcome
         }
-        Err(error) => refused(remote, environment, &error, "promoted"),
     }
 }
 

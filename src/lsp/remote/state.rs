@@ -128,20 +128,24 @@ pub struct Timings {
 }
 
 impl Timings {
-    fn from_env() -> Timings {
-        let read = |name: &str, default: Duration| {
-            std::env::var(name)
-                .ok()
-                .and_then(|value| orchestrator::settings::parse_duration(&value))
-                .unwrap_or(default)
+    /// The timings from the environment, and a warning for each value that cannot be used
+    /// (its default is used instead), as for the orchestrator client's own timeouts.
+    fn from_env() -> (Timings, Vec<String>) {
+        let env = |name: &str| std::env::var(name).ok();
+        let mut warnings = Vec::new();
+        let mut read = |name: &str, default: Duration| {
+            let (duration, warning) = orchestrator::settings::duration_setting(&env, name, default);
+            warnings.extend(warning);
+            duration
         };
-        Timings {
+        let timings = Timings {
             poll: read("STELLA_POLL_INTERVAL", Duration::from_secs(10)),
             validate_delay: read("STELLA_VALIDATE_DELAY", Duration::from_millis(800)),
             prompt: read("STELLA_PROMPT_TIMEOUT", Duration::from_secs(120)),
             log_poll: read("STELLA_LOG_POLL_INTERVAL", Duration::from_secs(1)),
             refresh_merge: Duration::from_secs(1),
-        }
+        };
+        (timings, warnings)
     }
 }
 
@@ -226,6 +230,8 @@ struct Inner {
     /// The user's settings as last read; replaced when their files change.
     setup: std::sync::RwLock<Arc<Setup>>,
     timings: Timings,
+    /// Timings from the environment that could not be used.
+    timing_warnings: Vec<String>,
     capabilities: Mutex<Capabilities>,
     cache: Mutex<Cache>,
     /// Wakes the poller before its time (`stella.refresh`, a refused promotion).
@@ -288,7 +294,8 @@ impl Remote {
     /// client. Never fails: what is missing becomes [`Connection::NotConfigured`].
     pub fn new(lsp: Client, store: DocumentStore, scheduler: Scheduler) -> Remote {
         let setup = Setup::read();
-        for warning in &setup.warnings {
+        let (timings, timing_warnings) = Timings::from_env();
+        for warning in setup.warnings.iter().chain(&timing_warnings) {
             tracing::warn!("{warning}");
         }
         let cache = Cache {
@@ -305,7 +312,8 @@ impl Remote {
                 store,
                 scheduler,
                 setup: std::sync::RwLock::new(Arc::new(setup)),
-                timings: Timings::from_env(),
+                timings,
+                timing_warnings,
                 capabilities: Mutex::default(),
                 cache: Mutex::new(cache),
                 wake: Notify::new(),
@@ -352,7 +360,9 @@ impl Remote {
     /// Warnings about the user's settings (a credentials file readable by others, a config
     /// file that cannot be read, a server that cannot be used).
     pub fn warnings(&self) -> Vec<String> {
-        self.setup().warnings.clone()
+        let mut warnings = self.setup().warnings.clone();
+        warnings.extend(self.inner.timing_warnings.iter().cloned());
+        warnings
     }
 
     /// Reads the settings again when their files changed, so a `stella auth login` or an
