@@ -230,11 +230,11 @@ async fn b19_changes_within_a_second_make_one_refresh() {
         .client
         .answer_with(|request| (request["method"] != REFRESH).then_some(Value::Null));
 
-    // Two polls back to back, each with a change.
-    orchestrated.execute("stella.refresh", json!({})).await;
-    orchestrated.execute("stella.refresh", json!({})).await;
+    // Two polls back to back (one refresh runs at a time), each with a change.
     let refreshed = (INFO, format!("Refreshed from Stella at {url}"));
+    orchestrated.execute("stella.refresh", json!({})).await;
     assert_eq!(orchestrated.message().await, refreshed);
+    orchestrated.execute("stella.refresh", json!({})).await;
     assert_eq!(orchestrated.message().await, refreshed);
     assert_eq!(orchestrated.fake.count("GET", ENVIRONMENTS), 3);
 
