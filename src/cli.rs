@@ -6,7 +6,9 @@
 //! of `{path, diagnostics}`, each diagnostic `{severity, code, message, range, location,
 //! related}` where `range` is LSP-style (0-based line, UTF-16 `character`) and `location`
 //! is as printed (1-based `line` and code-point `column`); `related` items carry `message`,
-//! `range` and `location` in the same file. It exits
+//! `range` and `location` in the same file. With `--format sarif`, one SARIF 2.1.0 log on
+//! stdout (see [`sarif`]); with `--format github`, one GitHub workflow annotation per
+//! diagnostic (see [`github_line`]). It exits
 //! 0 when no diagnostic is an error, 1 when one is, and 2 on usage or I/O errors (those win
 //! over 1). A file that is not valid UTF-8 is an I/O error: its content cannot be a YAML
 //! text, and a diagnostic would need a position in text that does not exist.
@@ -62,6 +64,10 @@ struct SchemaArgs {
 enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for code scanning tools.
+    Sarif,
+    /// GitHub Actions workflow annotations (`::error file=…::message`).
+    Github,
 }
 
 const EXIT_ERRORS: u8 = 1;
@@ -145,6 +151,8 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Human => print_human(&checked).context("cannot write to stdout")?,
         Format::Json => print_json(&checked).context("cannot write to stdout")?,
+        Format::Sarif => print_sarif(&checked).context("cannot write to stdout")?,
+        Format::Github => print_github(&checked).context("cannot write to stdout")?,
     }
     print_summary(&checked, failures);
 
@@ -415,5 +423,181 @@ fn print_json(checked: &[Checked]) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, &files)?;
     writeln!(stdout)?;
+    stdout.flush()
+}
+
+/// `check --format sarif`: a SARIF 2.1.0 log with one run. Regions are 1-based lines and
+/// columns in UTF-16 code units, SARIF's default (`columnKind: utf16CodeUnits`, stated
+/// anyway), so viewers that index JavaScript-style strings place them right; `uri` is the
+/// path relative to the current directory (an absolute path outside it stays absolute), with `/`
+/// separators and percent-encoding. `rules` lists the codes the results use, in code order.
+fn sarif(checked: &[Checked]) -> serde_json::Value {
+    let mut codes: Vec<core::Code> = checked
+        .iter()
+        .flat_map(|file| &file.diagnostics)
+        .map(|diagnostic| diagnostic.code)
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|code| {
+            serde_json::json!({
+                "id": code.as_str(),
+                "shortDescription": { "text": code.summary() },
+                "defaultConfiguration": { "level": sarif_level(code.severity()) },
+            })
+        })
+        .collect();
+
+    let mut results = Vec::new();
+    for file in checked {
+        let line_index = core::LineIndex::new(&file.text);
+        let uri = sarif_uri(&file.path);
+        let location = |span: core::Span| {
+            serde_json::json!({
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri },
+                    "region": sarif_region(&line_index, &file.text, span),
+                }
+            })
+        };
+
+        for diagnostic in &file.diagnostics {
+            let mut result = serde_json::json!({
+                "ruleId": diagnostic.code.as_str(),
+                "level": sarif_level(diagnostic.severity),
+                "message": { "text": diagnostic.message },
+                "locations": [location(diagnostic.span)],
+            });
+            if !diagnostic.related.is_empty() {
+                let related: Vec<serde_json::Value> = diagnostic
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(id, related)| {
+                        let mut related_location = location(related.span);
+                        related_location["id"] = id.into();
+                        related_location["message"] =
+                            serde_json::json!({ "text": related.message });
+                        related_location
+                    })
+                    .collect();
+                result["relatedLocations"] = related.into();
+            }
+            results.push(result);
+        }
+    }
+
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "stella-lsp",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }]
+    })
+}
+
+const fn sarif_level(severity: core::Severity) -> &'static str {
+    match severity {
+        core::Severity::Error => "error",
+        core::Severity::Warning => "warning",
+        core::Severity::Information | core::Severity::Hint => "note",
+    }
+}
+
+fn sarif_region(line_index: &core::LineIndex, text: &str, span: core::Span) -> serde_json::Value {
+    let start = line_index.line_col(text, span.start, core::Encoding::Utf16);
+    let end = line_index.line_col(text, span.end, core::Encoding::Utf16);
+    serde_json::json!({
+        "startLine": start.line + 1,
+        "startColumn": start.col + 1,
+        "endLine": end.line + 1,
+        "endColumn": end.col + 1,
+    })
+}
+
+/// A relative URI reference for a path: `/` separators, and every byte outside the
+/// unreserved set and `/` percent-encoded.
+fn sarif_uri(path: &Path) -> String {
+    let current = std::env::current_dir().ok();
+    let relative = current.as_deref().and_then(|current| path.strip_prefix(current).ok());
+    let shown = relative.unwrap_or(path).to_string_lossy().replace('\\', "/");
+    let mut uri = String::with_capacity(shown.len());
+    for byte in shown.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            uri.push(char::from(byte));
+        } else {
+            let _ = write!(uri, "%{byte:02X}");
+        }
+    }
+    uri
+}
+
+fn print_sarif(checked: &[Checked]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &sarif(checked))?;
+    writeln!(stdout)?;
+    stdout.flush()
+}
+
+/// One GitHub workflow annotation: `::error file=…,line=…,col=…,endLine=…,endColumn=…,
+/// title=<code>::<message>` (`::warning` for warnings, `::notice` for the rest), 1-based
+/// lines and code-point columns as in the human format. Related information follows the
+/// message on lines of its own (`path:line:col: message`). The message escapes `%`, `\r`
+/// and `\n`; properties also escape `:` and `,`, as the runner reads them.
+fn github_line(
+    path: &str,
+    line_index: &core::LineIndex,
+    text: &str,
+    diagnostic: &core::Diagnostic,
+) -> String {
+    let command = match diagnostic.severity {
+        core::Severity::Error => "error",
+        core::Severity::Warning => "warning",
+        core::Severity::Information | core::Severity::Hint => "notice",
+    };
+    let (line, column) = human_position(line_index, text, diagnostic.span.start);
+    let (end_line, end_column) = human_position(line_index, text, diagnostic.span.end);
+
+    let mut message = diagnostic.message.clone();
+    for related in &diagnostic.related {
+        let (related_line, related_column) = human_position(line_index, text, related.span.start);
+        let _ = write!(message, "\n{path}:{related_line}:{related_column}: {}", related.message);
+    }
+
+    format!(
+        "::{command} file={},line={line},col={column},endLine={end_line},endColumn={end_column},title={}::{}",
+        github_property(path),
+        github_property(diagnostic.code.as_str()),
+        github_data(&message)
+    )
+}
+
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn print_github(checked: &[Checked]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    for file in checked {
+        let line_index = core::LineIndex::new(&file.text);
+        let path = file.path.display().to_string();
+        for diagnostic in &file.diagnostics {
+            writeln!(stdout, "{}", github_line(&path, &line_index, &file.text, diagnostic))?;
+        }
+    }
     stdout.flush()
 }

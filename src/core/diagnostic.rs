@@ -108,6 +108,7 @@ codes! {
     TokenInConfig = "token-in-config", Schema, Warning, "global config: a `token` key; tokens belong in `~/.stella/credentials.yaml` or `STELLA_TOKEN`";
     UnknownContext = "unknown-context", Semantic, Error, "global config: `current_context` names no entry of `contexts` (with a did-you-mean)";
     InsecureServer = "insecure-server", Semantic, Error, "global config: a `server` uses plain `http://` to a host other than localhost, 127.0.0.0/8 or ::1";
+    UnusedSuppression = "unused-suppression", Semantic, Warning, "a `# stella-ignore` comment names a code that suppressed nothing, an unknown code or a syntax error";
 }
 
 impl fmt::Display for Code {

@@ -23,7 +23,7 @@ use crate::core::schema::{self, Section};
 use crate::core::semantic;
 use crate::core::span::Span;
 use crate::core::yaml::{self, NodeKind};
-use crate::core::{analyze, sort, Analysis, Context};
+use crate::core::{analyze, sort, suppress, Analysis, Context};
 
 /// Keeps the unit results of the last analysis of one document.
 #[derive(Default)]
@@ -54,7 +54,7 @@ impl Analyzer {
         let split = self.split_analysis(text, context);
         self.split_last_time = split.is_some();
         match split {
-            Some(diagnostics) => Analysis { diagnostics: sort(diagnostics) },
+            Some(diagnostics) => Analysis { diagnostics: suppress::apply(text, sort(diagnostics)) },
             None => analyze(text, context),
         }
     }

@@ -16,6 +16,7 @@ pub mod schema;
 pub mod semantic;
 pub mod span;
 pub mod suggest;
+pub mod suppress;
 pub mod version;
 pub mod yaml;
 
@@ -84,9 +85,10 @@ impl Format {
     }
 }
 
-/// Analyse one `.stella.yaml` text.
+/// Analyse one `.stella.yaml` text; its `# stella-ignore` comments apply
+/// ([`suppress::apply`]).
 pub fn analyze(text: &str, context: &Context<'_>) -> Analysis {
-    Analysis { diagnostics: sort(stages(text, context)) }
+    Analysis { diagnostics: suppress::apply(text, sort(stages(text, context))) }
 }
 
 /// Diagnostics in the order every analysis returns them: by position, then code.
