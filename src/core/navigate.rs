@@ -186,7 +186,7 @@ pub fn selection(document: &Document, offset: usize) -> Vec<Span> {
 
     spans.dedup();
     spans.reverse();
-    spans.retain(|span| contains(*span, offset) || span.is_empty());
+    spans.retain(|span| contains(*span, offset));
     spans
 }
 

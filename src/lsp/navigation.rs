@@ -216,7 +216,7 @@ pub fn document_link(
             }
             Some(ls_types::DocumentLink {
                 range: read.range(link.span),
-                target: ls_types::Uri::from_file_path(&path),
+                target: Some(ls_types::Uri::from_file_path(&path)?),
                 tooltip: None,
                 data: None,
             })
