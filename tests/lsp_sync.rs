@@ -23,7 +23,14 @@ fn capabilities(encoding: &str) -> Value {
             "stella.createRelease", "stella.promote", "stella.deploy", "stella.validate",
             "stella.diff", "stella.apply", "stella.refresh", "stella.noop"
         ]},
+        "definitionProvider": true,
+        "documentLinkProvider": {"resolveProvider": false},
+        "documentSymbolProvider": true,
+        "foldingRangeProvider": true,
         "positionEncoding": encoding,
+        "referencesProvider": true,
+        "renameProvider": {"prepareProvider": true},
+        "selectionRangeProvider": true,
         "textDocumentSync": {"change": 2, "openClose": true}
     })
 }

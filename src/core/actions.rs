@@ -60,6 +60,21 @@ impl Document {
         Ok(Document { text: text.to_owned(), tree, root, config })
     }
 
+    /// The text that was read.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The spanned YAML tree.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The root node of the first YAML document, if it has one.
+    pub fn root(&self) -> Option<NodeId> {
+        self.root
+    }
+
     /// The top-level `release` key, where the file-wide lenses go.
     pub fn release_key(&self) -> Option<Span> {
         let root = self.tree.deref(self.root?);

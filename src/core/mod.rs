@@ -12,6 +12,7 @@ pub mod image;
 pub mod incremental;
 pub mod line_index;
 pub mod model;
+pub mod navigate;
 pub mod schema;
 pub mod semantic;
 pub mod span;

@@ -11,6 +11,7 @@ pub mod framing;
 pub mod from_proto;
 pub mod lenses;
 pub mod lifecycle;
+pub mod navigation;
 pub mod ordered;
 pub mod remote;
 pub mod requests;

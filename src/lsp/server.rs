@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::remote::{poller, Capabilities, Remote};
 use crate::lsp::store::{DocumentStore, Session};
-use crate::lsp::{analysis, commands, lenses, lifecycle, requests};
+use crate::lsp::{analysis, commands, lenses, lifecycle, navigation, requests};
 
 pub struct Backend {
     client: Client,
@@ -192,6 +192,85 @@ impl LanguageServer for Backend {
             ),
         ))
     }
+
+    async fn document_symbol(
+        &self,
+        params: ls_types::DocumentSymbolParams,
+    ) -> jsonrpc::Result<Option<ls_types::DocumentSymbolResponse>> {
+        let uri = params.text_document.uri.as_str();
+        let _span = tracing::info_span!("document_symbol", uri, version = self.store.version(uri))
+            .entered();
+        Ok(navigation::document_symbol(&self.store, &params))
+    }
+
+    async fn folding_range(
+        &self,
+        params: ls_types::FoldingRangeParams,
+    ) -> jsonrpc::Result<Option<Vec<ls_types::FoldingRange>>> {
+        let uri = params.text_document.uri.as_str();
+        let _span =
+            tracing::info_span!("folding_range", uri, version = self.store.version(uri)).entered();
+        Ok(navigation::folding_range(&self.store, &params))
+    }
+
+    async fn selection_range(
+        &self,
+        params: ls_types::SelectionRangeParams,
+    ) -> jsonrpc::Result<Option<Vec<ls_types::SelectionRange>>> {
+        let uri = params.text_document.uri.as_str();
+        let _span = tracing::info_span!("selection_range", uri, version = self.store.version(uri))
+            .entered();
+        Ok(navigation::selection_range(&self.store, &params))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: ls_types::GotoDefinitionParams,
+    ) -> jsonrpc::Result<Option<ls_types::GotoDefinitionResponse>> {
+        let uri = params.text_document_position_params.text_document.uri.as_str();
+        let _span = tracing::info_span!("goto_definition", uri, version = self.store.version(uri))
+            .entered();
+        Ok(navigation::goto_definition(&self.store, &params))
+    }
+
+    async fn references(
+        &self,
+        params: ls_types::ReferenceParams,
+    ) -> jsonrpc::Result<Option<Vec<ls_types::Location>>> {
+        let uri = params.text_document_position.text_document.uri.as_str();
+        let _span =
+            tracing::info_span!("references", uri, version = self.store.version(uri)).entered();
+        Ok(navigation::references(&self.store, &params))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: ls_types::TextDocumentPositionParams,
+    ) -> jsonrpc::Result<Option<ls_types::PrepareRenameResponse>> {
+        let uri = params.text_document.uri.as_str();
+        let _span =
+            tracing::info_span!("prepare_rename", uri, version = self.store.version(uri)).entered();
+        Ok(navigation::prepare_rename(&self.store, &params))
+    }
+
+    async fn rename(
+        &self,
+        params: ls_types::RenameParams,
+    ) -> jsonrpc::Result<Option<ls_types::WorkspaceEdit>> {
+        let uri = params.text_document_position.text_document.uri.as_str();
+        let _span = tracing::info_span!("rename", uri, version = self.store.version(uri)).entered();
+        navigation::rename(&self.store, &params)
+    }
+
+    async fn document_link(
+        &self,
+        params: ls_types::DocumentLinkParams,
+    ) -> jsonrpc::Result<Option<Vec<ls_types::DocumentLink>>> {
+        let uri = params.text_document.uri.as_str();
+        let _span =
+            tracing::info_span!("document_link", uri, version = self.store.version(uri)).entered();
+        Ok(navigation::document_link(&self.store, &params))
+    }
 }
 
 /// The diagnostics of the current version of `uri`: from the cache when the worker already
@@ -241,6 +320,21 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
             diagnostic_provider: Some(ls_types::DiagnosticServerCapabilities::Options(
                 diagnostic_provider,
             )),
+            document_symbol_provider: Some(ls_types::OneOf::Left(true)),
+            folding_range_provider: Some(ls_types::FoldingRangeProviderCapability::Simple(true)),
+            selection_range_provider: Some(ls_types::SelectionRangeProviderCapability::Simple(
+                true,
+            )),
+            definition_provider: Some(ls_types::OneOf::Left(true)),
+            references_provider: Some(ls_types::OneOf::Left(true)),
+            rename_provider: Some(ls_types::OneOf::Right(ls_types::RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: ls_types::WorkDoneProgressOptions::default(),
+            })),
+            document_link_provider: Some(ls_types::DocumentLinkOptions {
+                resolve_provider: Some(false),
+                work_done_progress_options: ls_types::WorkDoneProgressOptions::default(),
+            }),
             ..ls_types::ServerCapabilities::default()
         },
         server_info: Some(ls_types::ServerInfo {

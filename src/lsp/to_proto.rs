@@ -72,6 +72,22 @@ pub fn diagnostic(
     }
 }
 
+pub fn symbol_kind(kind: core::navigate::SymbolKind) -> ls_types::SymbolKind {
+    match kind {
+        core::navigate::SymbolKind::Section => ls_types::SymbolKind::MODULE,
+        core::navigate::SymbolKind::List => ls_types::SymbolKind::ARRAY,
+        core::navigate::SymbolKind::Item => ls_types::SymbolKind::OBJECT,
+        core::navigate::SymbolKind::Text => ls_types::SymbolKind::STRING,
+    }
+}
+
+pub fn folding_range_kind(kind: core::navigate::FoldKind) -> ls_types::FoldingRangeKind {
+    match kind {
+        core::navigate::FoldKind::Block => ls_types::FoldingRangeKind::Region,
+        core::navigate::FoldKind::Comment => ls_types::FoldingRangeKind::Comment,
+    }
+}
+
 /// All diagnostics of one analysis of `text`, in the core's order.
 pub fn diagnostics(
     uri: &ls_types::Uri,
