@@ -14,6 +14,7 @@ fn capabilities(encoding: &str) -> Value {
     json!({
         "codeActionProvider": true,
         "codeLensProvider": {"resolveProvider": true},
+        "completionProvider": {},
         "diagnosticProvider": {
             "identifier": "stella",
             "interFileDependencies": false,
@@ -23,6 +24,7 @@ fn capabilities(encoding: &str) -> Value {
             "stella.createRelease", "stella.promote", "stella.deploy", "stella.validate",
             "stella.diff", "stella.apply", "stella.refresh", "stella.noop"
         ]},
+        "hoverProvider": true,
         "positionEncoding": encoding,
         "textDocumentSync": {"change": 2, "openClose": true}
     })

@@ -60,6 +60,16 @@ impl Document {
         Ok(Document { text: text.to_owned(), tree, root, config })
     }
 
+    /// The YAML tree the document was read from.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The root node of the document, `None` when it is empty.
+    pub fn root(&self) -> Option<NodeId> {
+        self.root
+    }
+
     /// The top-level `release` key, where the file-wide lenses go.
     pub fn release_key(&self) -> Option<Span> {
         let root = self.tree.deref(self.root?);
