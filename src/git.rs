@@ -1,4 +1,4 @@
-//! The local git repository, through the `git` binary: its tags, its `HEAD` commit, and the
+//! The local git repository, through the `git` binary: its tags and branches, its `HEAD` commit, and the
 //! newest release tag (chosen by [`crate::core::version`]).
 //!
 //! Every call runs `git -C <dir> …` to completion with stdin closed, prompts off
@@ -43,16 +43,27 @@ const REPOSITORY_VARIABLES: &[&str] = &[
 pub fn tags(repo_dir: &Path) -> Result<Vec<String>, GitError> {
     let output = git(OsStr::new("git"), repo_dir, &["tag", "--list"])?;
     let output = succeeded(repo_dir, "tag --list", output)?;
+    Ok(lines(&output.stdout))
+}
 
-    let tags = output
-        .stdout
+/// Every local branch of the repository at `repo_dir` (`refs/heads`), by name. Branches
+/// whose names are not UTF-8 are left out.
+pub fn branches(repo_dir: &Path) -> Result<Vec<String>, GitError> {
+    let arguments = ["for-each-ref", "--format=%(refname:short)", "refs/heads"];
+    let output = git(OsStr::new("git"), repo_dir, &arguments)?;
+    let output = succeeded(repo_dir, "for-each-ref refs/heads", output)?;
+    Ok(lines(&output.stdout))
+}
+
+/// The non-empty UTF-8 lines of what git printed.
+fn lines(stdout: &[u8]) -> Vec<String> {
+    stdout
         .split(|&byte| byte == b'\n')
         .filter_map(|line| std::str::from_utf8(line).ok())
         .map(str::trim_end)
-        .filter(|tag| !tag.is_empty())
+        .filter(|line| !line.is_empty())
         .map(str::to_owned)
-        .collect();
-    Ok(tags)
+        .collect()
 }
 
 /// The commit `HEAD` points at, or `None` in a repository without commits yet.

@@ -445,7 +445,12 @@ async fn b21_while_questions_wait_every_other_request_is_answered() {
             json!({"textDocument": {"uri": uri}, "position": {"line": 153, "character": 2}}),
         )
         .await;
-    assert_eq!(hover["error"]["code"], METHOD_NOT_FOUND);
+    let release =
+        "**release**\n\nHow releases of this repository are named and which git tags create them.";
+    assert_eq!(
+        hover["result"],
+        json!({"contents": {"kind": "markdown", "value": release}, "range": range((153, 0), (153, 7))})
+    );
     orchestrated.execute("stella.validate", json!({"uri": uri})).await;
     assert_eq!(orchestrated.message().await, (INFO, "Stella accepts .stella.yaml".to_owned()));
 

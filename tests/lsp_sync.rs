@@ -14,6 +14,7 @@ fn capabilities(encoding: &str) -> Value {
     json!({
         "codeActionProvider": true,
         "codeLensProvider": {"resolveProvider": true},
+        "completionProvider": {},
         "diagnosticProvider": {
             "identifier": "stella",
             "interFileDependencies": false,
@@ -27,6 +28,7 @@ fn capabilities(encoding: &str) -> Value {
         "documentLinkProvider": {"resolveProvider": false},
         "documentSymbolProvider": true,
         "foldingRangeProvider": true,
+        "hoverProvider": true,
         "positionEncoding": encoding,
         "referencesProvider": true,
         "renameProvider": {"prepareProvider": true},

@@ -6,8 +6,10 @@
 //! it found no error, so one mistake never shows up as a cascade of others.
 
 pub mod actions;
+pub mod complete;
 pub mod diagnostic;
 pub mod global;
+pub mod hover;
 pub mod image;
 pub mod incremental;
 pub mod line_index;

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod encoding;
 pub mod framing;
 pub mod from_proto;
+pub mod help;
 pub mod lenses;
 pub mod lifecycle;
 pub mod navigation;

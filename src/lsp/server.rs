@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::remote::{poller, Capabilities, Remote};
 use crate::lsp::store::{DocumentStore, Session};
-use crate::lsp::{analysis, commands, lenses, lifecycle, navigation, requests};
+use crate::lsp::{analysis, commands, help, lenses, lifecycle, navigation, requests};
 
 pub struct Backend {
     client: Client,
@@ -161,6 +161,28 @@ impl LanguageServer for Backend {
 
         let actions = lenses::code_actions(&self.remote, uri, params.range).instrument(span).await;
         Ok(Some(actions))
+    }
+
+    async fn hover(
+        &self,
+        params: ls_types::HoverParams,
+    ) -> jsonrpc::Result<Option<ls_types::Hover>> {
+        let document = params.text_document_position_params;
+        let uri = document.text_document.uri.as_str();
+        let span = tracing::info_span!("hover", uri, version = self.store.version(uri));
+
+        Ok(help::hover(&self.remote, uri, document.position).instrument(span).await)
+    }
+
+    async fn completion(
+        &self,
+        params: ls_types::CompletionParams,
+    ) -> jsonrpc::Result<Option<ls_types::CompletionResponse>> {
+        let document = params.text_document_position;
+        let uri = document.text_document.uri.as_str();
+        let span = tracing::info_span!("completion", uri, version = self.store.version(uri));
+
+        Ok(help::completion(&self.remote, uri, document.position).instrument(span).await)
     }
 
     async fn execute_command(
@@ -312,6 +334,8 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
                 text_document_sync,
             )),
             code_lens_provider: Some(ls_types::CodeLensOptions { resolve_provider: Some(true) }),
+            hover_provider: Some(ls_types::HoverProviderCapability::Simple(true)),
+            completion_provider: Some(ls_types::CompletionOptions::default()),
             code_action_provider: Some(ls_types::CodeActionProviderCapability::Simple(true)),
             execute_command_provider: Some(ls_types::ExecuteCommandOptions {
                 commands: commands::ALL.iter().map(|&command| command.to_owned()).collect(),

@@ -1,0 +1,185 @@
+//! Editing help: `textDocument/hover`, explained by [`core::hover`], and
+//! `textDocument/completion`, offered by [`core::complete`].
+//!
+//! The hover never waits on the network: the orchestrator's state comes from the cache
+//! only. git and the file walk run off the async thread and are given [`GIT_BOUND`]; a git that is slower,
+//! missing, or a file outside a repository just leaves the list out.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tower_lsp_server::ls_types;
+
+use crate::core::actions::Document;
+use crate::core::complete::{self, Known};
+use crate::core::hover::{self, EnvironmentState, Target};
+use crate::core::{LineCol, LineIndex};
+use crate::git;
+use crate::lsp::remote::Remote;
+use crate::lsp::store::DocumentKind;
+use crate::lsp::{commands, to_proto};
+
+/// How long a hover waits for git before answering without it.
+pub const GIT_BOUND: Duration = Duration::from_secs(2);
+
+/// How many files the walk for an `ignore_paths` hover looks at, at most.
+pub const WALK_CAP: usize = 50_000;
+
+/// `textDocument/hover`: `None` where there is nothing to explain, while the text does not
+/// parse, and in the global config (which has its own schema).
+pub async fn hover(
+    remote: &Remote,
+    uri: &str,
+    position: ls_types::Position,
+) -> Option<ls_types::Hover> {
+    let snapshot = remote.store().snapshot(uri)?;
+    if snapshot.kind != DocumentKind::Stella {
+        return None;
+    }
+    let line_index = LineIndex::new(&snapshot.text);
+    let line_col = LineCol { line: position.line, col: position.character };
+    let offset = line_index.offset(&snapshot.text, line_col, snapshot.encoding.core());
+
+    let document = Document::read(&snapshot.text).ok()?;
+    let (span, target) = hover::target(&document, offset)?;
+
+    let markdown = match target {
+        Target::Key { path } => hover::key_markdown(&path)?,
+        Target::Environment { name } => {
+            let state = remote.cached_environment(&name).map(|known| EnvironmentState {
+                status: known.status,
+                frozen_until: known.frozen_until.as_deref().map(commands::until),
+                running_release: known.current_release_id,
+            });
+            hover::environment_markdown(&document, &name, state.as_ref())
+        }
+        Target::TagPattern { pattern } => {
+            let directory = repository(snapshot.path.as_deref())?;
+            let tags = off_thread(move || git::tags(&directory)).await?;
+            let version_pattern = document.config.release.version_pattern.as_ref();
+            let version_pattern = version_pattern.map_or("{version}", |spanned| &spanned.value);
+            hover::tags_markdown(&pattern, version_pattern, &tags)
+        }
+        Target::IgnorePath { pattern } => {
+            let directory = repository(snapshot.path.as_deref())?;
+            let task = tokio::task::spawn_blocking(move || files(&directory));
+            let (paths, complete) = tokio::time::timeout(GIT_BOUND, task).await.ok()?.ok()?;
+            hover::files_markdown(&pattern, &paths, complete)
+        }
+        Target::BranchPattern { pattern } => {
+            let directory = repository(snapshot.path.as_deref())?;
+            let branches = off_thread(move || git::branches(&directory)).await?;
+            hover::branches_markdown(&pattern, &branches)
+        }
+    };
+
+    Some(ls_types::Hover {
+        contents: ls_types::HoverContents::Markup(ls_types::MarkupContent {
+            kind: ls_types::MarkupKind::Markdown,
+            value: markdown,
+        }),
+        range: Some(to_proto::range(&line_index, &snapshot.text, span, snapshot.encoding)),
+    })
+}
+
+/// `textDocument/completion`: works on a text that does not parse (see
+/// [`core::complete`]). Environment names come from the file and the orchestrator's cache;
+/// branch names from git, off the async thread and within [`GIT_BOUND`].
+pub async fn completion(
+    remote: &Remote,
+    uri: &str,
+    position: ls_types::Position,
+) -> Option<ls_types::CompletionResponse> {
+    let snapshot = remote.store().snapshot(uri)?;
+    if snapshot.kind != DocumentKind::Stella {
+        return None;
+    }
+    let line_index = LineIndex::new(&snapshot.text);
+    let line_col = LineCol { line: position.line, col: position.character };
+    let offset = line_index.offset(&snapshot.text, line_col, snapshot.encoding.core());
+
+    let branches = match repository(snapshot.path.as_deref()) {
+        Some(directory) => off_thread(move || git::branches(&directory)).await,
+        None => None,
+    };
+    let known = Known {
+        branches: branches.unwrap_or_default(),
+        environments: remote.with_cache(|cache| {
+            cache
+                .environments
+                .iter()
+                .flatten()
+                .map(|environment| environment.name.clone())
+                .collect()
+        }),
+    };
+    let items = complete::items(&snapshot.text, offset, &known);
+
+    let items = items
+        .into_iter()
+        .map(|item| {
+            let range =
+                to_proto::range(&line_index, &snapshot.text, item.replace, snapshot.encoding);
+            ls_types::CompletionItem {
+                label: item.label,
+                detail: item.detail,
+                sort_text: Some(item.sort),
+                text_edit: Some(ls_types::CompletionTextEdit::Edit(ls_types::TextEdit {
+                    range,
+                    new_text: item.insert,
+                })),
+                ..ls_types::CompletionItem::default()
+            }
+        })
+        .collect();
+    Some(ls_types::CompletionResponse::Array(items))
+}
+
+/// The directory git is asked about: the one holding the file.
+fn repository(path: Option<&Path>) -> Option<PathBuf> {
+    path?.parent().map(Path::to_path_buf)
+}
+
+/// The files under `directory` (relative, `/`-separated), skipping what git ignores and
+/// the `.git` folder, at most [`WALK_CAP`]; `false` when the cap cut the walk short.
+fn files(directory: &Path) -> (Vec<String>, bool) {
+    let walk = ignore::WalkBuilder::new(directory)
+        .hidden(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build();
+
+    let mut paths = Vec::new();
+    for entry in walk.filter_map(Result::ok) {
+        if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+            continue;
+        }
+        if paths.len() == WALK_CAP {
+            return (paths, false);
+        }
+        let Ok(relative) = entry.path().strip_prefix(directory) else {
+            continue;
+        };
+        let parts: Vec<_> =
+            relative.components().map(|part| part.as_os_str().to_string_lossy()).collect();
+        paths.push(parts.join("/"));
+    }
+    (paths, true)
+}
+
+/// Runs a git query on the blocking pool, giving up after [`GIT_BOUND`].
+async fn off_thread(
+    query: impl FnOnce() -> Result<Vec<String>, git::GitError> + Send + 'static,
+) -> Option<Vec<String>> {
+    let task = tokio::task::spawn_blocking(query);
+    match tokio::time::timeout(GIT_BOUND, task).await {
+        Ok(Ok(Ok(names))) => Some(names),
+        Ok(Ok(Err(error))) => {
+            tracing::debug!(%error, "hover without git");
+            None
+        }
+        Ok(Err(_)) | Err(_) => {
+            tracing::debug!("hover without git: no answer in time");
+            None
+        }
+    }
+}
