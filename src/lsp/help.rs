@@ -40,8 +40,14 @@ pub async fn hover(
     let line_col = LineCol { line: position.line, col: position.character };
     let offset = line_index.offset(&snapshot.text, line_col, snapshot.encoding.core());
 
-    let document = Document::read(&snapshot.text).ok()?;
-    let (span, target) = hover::target(&document, offset)?;
+    // The whole text is parsed on the blocking pool, as for lenses.
+    let text = snapshot.text.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let document = Document::read(&text).ok()?;
+        let (span, target) = hover::target(&document, offset)?;
+        Some((document, span, target))
+    });
+    let (document, span, target) = read.await.ok()??;
 
     let markdown = match target {
         Target::Key { path } => hover::key_markdown(&path)?,

@@ -220,9 +220,8 @@ impl LanguageServer for Backend {
         params: ls_types::DocumentSymbolParams,
     ) -> jsonrpc::Result<Option<ls_types::DocumentSymbolResponse>> {
         let uri = params.text_document.uri.as_str();
-        let _span = tracing::info_span!("document_symbol", uri, version = self.store.version(uri))
-            .entered();
-        Ok(navigation::document_symbol(&self.store, &params))
+        let span = tracing::info_span!("document_symbol", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::document_symbol).instrument(span).await
     }
 
     async fn folding_range(
@@ -230,9 +229,8 @@ impl LanguageServer for Backend {
         params: ls_types::FoldingRangeParams,
     ) -> jsonrpc::Result<Option<Vec<ls_types::FoldingRange>>> {
         let uri = params.text_document.uri.as_str();
-        let _span =
-            tracing::info_span!("folding_range", uri, version = self.store.version(uri)).entered();
-        Ok(navigation::folding_range(&self.store, &params))
+        let span = tracing::info_span!("folding_range", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::folding_range).instrument(span).await
     }
 
     async fn selection_range(
@@ -240,9 +238,8 @@ impl LanguageServer for Backend {
         params: ls_types::SelectionRangeParams,
     ) -> jsonrpc::Result<Option<Vec<ls_types::SelectionRange>>> {
         let uri = params.text_document.uri.as_str();
-        let _span = tracing::info_span!("selection_range", uri, version = self.store.version(uri))
-            .entered();
-        Ok(navigation::selection_range(&self.store, &params))
+        let span = tracing::info_span!("selection_range", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::selection_range).instrument(span).await
     }
 
     async fn goto_definition(
@@ -250,9 +247,8 @@ impl LanguageServer for Backend {
         params: ls_types::GotoDefinitionParams,
     ) -> jsonrpc::Result<Option<ls_types::GotoDefinitionResponse>> {
         let uri = params.text_document_position_params.text_document.uri.as_str();
-        let _span = tracing::info_span!("goto_definition", uri, version = self.store.version(uri))
-            .entered();
-        Ok(navigation::goto_definition(&self.store, &params))
+        let span = tracing::info_span!("goto_definition", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::goto_definition).instrument(span).await
     }
 
     async fn references(
@@ -260,9 +256,8 @@ impl LanguageServer for Backend {
         params: ls_types::ReferenceParams,
     ) -> jsonrpc::Result<Option<Vec<ls_types::Location>>> {
         let uri = params.text_document_position.text_document.uri.as_str();
-        let _span =
-            tracing::info_span!("references", uri, version = self.store.version(uri)).entered();
-        Ok(navigation::references(&self.store, &params))
+        let span = tracing::info_span!("references", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::references).instrument(span).await
     }
 
     async fn prepare_rename(
@@ -270,9 +265,8 @@ impl LanguageServer for Backend {
         params: ls_types::TextDocumentPositionParams,
     ) -> jsonrpc::Result<Option<ls_types::PrepareRenameResponse>> {
         let uri = params.text_document.uri.as_str();
-        let _span =
-            tracing::info_span!("prepare_rename", uri, version = self.store.version(uri)).entered();
-        Ok(navigation::prepare_rename(&self.store, &params))
+        let span = tracing::info_span!("prepare_rename", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::prepare_rename).instrument(span).await
     }
 
     async fn rename(
@@ -280,8 +274,8 @@ impl LanguageServer for Backend {
         params: ls_types::RenameParams,
     ) -> jsonrpc::Result<Option<ls_types::WorkspaceEdit>> {
         let uri = params.text_document_position.text_document.uri.as_str();
-        let _span = tracing::info_span!("rename", uri, version = self.store.version(uri)).entered();
-        navigation::rename(&self.store, &params)
+        let span = tracing::info_span!("rename", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::rename).instrument(span).await?
     }
 
     async fn document_link(
@@ -289,9 +283,8 @@ impl LanguageServer for Backend {
         params: ls_types::DocumentLinkParams,
     ) -> jsonrpc::Result<Option<Vec<ls_types::DocumentLink>>> {
         let uri = params.text_document.uri.as_str();
-        let _span =
-            tracing::info_span!("document_link", uri, version = self.store.version(uri)).entered();
-        Ok(navigation::document_link(&self.store, &params))
+        let span = tracing::info_span!("document_link", uri, version = self.store.version(uri));
+        blocking(&self.store, params, navigation::document_link).instrument(span).await
     }
 }
 
@@ -367,4 +360,22 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
         }),
         offset_encoding: None,
     }
+}
+
+/// Runs a handler that parses the whole text on the blocking pool, so a large file never
+/// holds up the runtime's threads.
+async fn blocking<P, T>(
+    store: &DocumentStore,
+    params: P,
+    handler: fn(&DocumentStore, &P) -> T,
+) -> jsonrpc::Result<T>
+where
+    P: Send + 'static,
+    T: Send + 'static,
+{
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || handler(&store, &params)).await.map_err(|error| {
+        tracing::error!(%error, "a request handler failed");
+        jsonrpc::Error::internal_error()
+    })
 }
