@@ -128,8 +128,7 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, remote: &Re
     let span = tracing::info_span!("analysis", uri, version);
     async move {
         let publish_uri = snapshot.uri.clone();
-        let snapshot_for_notes = snapshot.clone();
-        let Some(diagnostics) = diagnostics_off_thread(store, snapshot).await else {
+        let Some((snapshot, diagnostics)) = diagnostics_off_thread(store, snapshot).await else {
             return;
         };
 
@@ -137,12 +136,12 @@ async fn analyze_and_publish(store: &DocumentStore, client: &Client, remote: &Re
             tracing::debug!("analysis result is stale; dropped");
             return;
         };
-        if snapshot_for_notes.kind == DocumentKind::Stella {
+        if snapshot.kind == DocumentKind::Stella {
             remote.schedule_validation(uri);
         }
 
         if store.session().push_diagnostics && !store.is_shut_down() {
-            let diagnostics = with_remote_notes(remote, &snapshot_for_notes, diagnostics);
+            let diagnostics = with_remote_notes(remote, &snapshot, diagnostics);
             client.publish_diagnostics(publish_uri, diagnostics, Some(version)).await;
         }
     }
@@ -200,25 +199,26 @@ async fn clear(store: &DocumentStore, client: &Client, uri: ls_types::Uri) {
 }
 
 /// Analyses `snapshot` on the blocking pool, with the document's incremental analyzer
-/// (which it takes from the store and gives back). `None` when the analysis panicked
-/// (logged); the analyzer is then dropped and the next analysis starts afresh.
+/// (which it takes from the store and gives back), and hands the snapshot back with the
+/// result so callers need not copy the text. `None` when the analysis panicked (logged);
+/// the analyzer is then dropped and the next analysis starts afresh.
 pub async fn diagnostics_off_thread(
     store: &DocumentStore,
     snapshot: Snapshot,
-) -> Option<Vec<ls_types::Diagnostic>> {
+) -> Option<(Snapshot, Vec<ls_types::Diagnostic>)> {
     let uri = snapshot.uri.as_str().to_owned();
     let mut analyzer = store.take_analyzer(&uri);
 
     let analysed = tokio::task::spawn_blocking(move || {
         let diagnostics = diagnostics(&snapshot, &mut analyzer);
-        (analyzer, diagnostics)
+        (analyzer, snapshot, diagnostics)
     })
     .await;
 
     match analysed {
-        Ok((analyzer, diagnostics)) => {
+        Ok((analyzer, snapshot, diagnostics)) => {
             store.give_back_analyzer(&uri, analyzer);
-            Some(diagnostics)
+            Some((snapshot, diagnostics))
         }
         Err(error) => {
             tracing::error!(uri, %error, "analysis failed");

@@ -16,7 +16,7 @@ use crate::core::hover::{self, EnvironmentState, Target};
 use crate::core::{LineCol, LineIndex};
 use crate::git;
 use crate::lsp::remote::Remote;
-use crate::lsp::store::DocumentKind;
+use crate::lsp::store::{DocumentKind, Snapshot};
 use crate::lsp::{commands, to_proto};
 
 /// How long a hover waits for git before answering without it.
@@ -25,13 +25,12 @@ pub const GIT_BOUND: Duration = Duration::from_secs(2);
 /// How many files the walk for an `ignore_paths` hover looks at, at most.
 pub const WALK_CAP: usize = 50_000;
 
-/// `textDocument/hover`: `None` where there is nothing to explain, while the text does not
-/// parse, and in the global config (which has its own schema).
-pub async fn hover(
+/// A snapshot of an open `.stella.yaml`, its line index, and the byte offset of `position`.
+fn at(
     remote: &Remote,
     uri: &str,
     position: ls_types::Position,
-) -> Option<ls_types::Hover> {
+) -> Option<(Snapshot, LineIndex, usize)> {
     let snapshot = remote.store().snapshot(uri)?;
     if snapshot.kind != DocumentKind::Stella {
         return None;
@@ -39,6 +38,17 @@ pub async fn hover(
     let line_index = LineIndex::new(&snapshot.text);
     let line_col = LineCol { line: position.line, col: position.character };
     let offset = line_index.offset(&snapshot.text, line_col, snapshot.encoding.core());
+    Some((snapshot, line_index, offset))
+}
+
+/// `textDocument/hover`: `None` where there is nothing to explain, while the text does not
+/// parse, and in the global config (which has its own schema).
+pub async fn hover(
+    remote: &Remote,
+    uri: &str,
+    position: ls_types::Position,
+) -> Option<ls_types::Hover> {
+    let (snapshot, line_index, offset) = at(remote, uri, position)?;
 
     // The whole text is parsed on the blocking pool, as for lenses.
     let text = snapshot.text.clone();
@@ -96,13 +106,7 @@ pub async fn completion(
     uri: &str,
     position: ls_types::Position,
 ) -> Option<ls_types::CompletionResponse> {
-    let snapshot = remote.store().snapshot(uri)?;
-    if snapshot.kind != DocumentKind::Stella {
-        return None;
-    }
-    let line_index = LineIndex::new(&snapshot.text);
-    let line_col = LineCol { line: position.line, col: position.character };
-    let offset = line_index.offset(&snapshot.text, line_col, snapshot.encoding.core());
+    let (snapshot, line_index, offset) = at(remote, uri, position)?;
 
     let branches = match repository(snapshot.path.as_deref()) {
         Some(directory) => off_thread(move || git::branches(&directory)).await,

@@ -300,11 +300,15 @@ async fn pull_diagnostics(
         return Vec::new();
     };
 
-    let local = match store.current_analysis(uri) {
-        Some(analysis) if analysis.version == snapshot.version => analysis.diagnostics.clone(),
-        _ => analysis::diagnostics_off_thread(store, snapshot.clone()).await.unwrap_or_default(),
-    };
-    analysis::with_remote_notes(remote, &snapshot, local)
+    match store.current_analysis(uri) {
+        Some(analysis) if analysis.version == snapshot.version => {
+            analysis::with_remote_notes(remote, &snapshot, analysis.diagnostics.clone())
+        }
+        _ => match analysis::diagnostics_off_thread(store, snapshot).await {
+            Some((snapshot, local)) => analysis::with_remote_notes(remote, &snapshot, local),
+            None => Vec::new(),
+        },
+    }
 }
 
 fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
