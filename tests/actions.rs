@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::fake::{Fake, Reply, TOKEN};
+use support::git::run_git;
 use support::orchestrated::{full_capabilities, Options, Orchestrated, EXAMPLE};
 use support::range;
 
@@ -541,22 +542,7 @@ async fn create_release_reads_the_version_from_the_newest_matching_tag() {
     let mut orchestrated = Orchestrated::start(fake, Options::default());
     let workspace = orchestrated.workspace.path().to_path_buf();
     let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "tag.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(&workspace)
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "git {args:?}: {status:?}");
+        run_git(&workspace, args);
     };
     git(&["init", "-q"]);
     git(&["commit", "-q", "--allow-empty", "-m", "one"]);

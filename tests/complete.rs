@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::json;
 use stella_lsp::core::complete::{self, Item, Known};
 use stella_lsp::core::Span;
+use support::git::run_git;
 use support::{range, TestClient};
 
 /// The items at the end of `text` (the cursor), sorted, as `(label, insert, detail)`.
@@ -91,28 +89,6 @@ fn a_branch_environment_offers_declared_then_orchestrator_environments() {
             ("production".to_owned(), Some("declared environment".to_owned())),
             ("qa".to_owned(), Some("on Stella".to_owned())),
         ]
-    );
-}
-
-/// Runs git for the test's own setup, isolated from the user's and the system's config.
-fn run_git(directory: &Path, arguments: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-        .args(["-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"])
-        .args(arguments)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
     );
 }
 

@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::{json, Value};
 use stella_lsp::core::actions::Document;
 use stella_lsp::core::hover::{self, EnvironmentState};
+use support::git::run_git;
 use support::{range, TestClient};
 
 /// Line 4 has `𝄞` (one char, two UTF-16 units, four bytes) before the `image` key.
@@ -30,28 +28,6 @@ branches:\r
 ignore_paths:\r
   - \"docs/**\"\r
 ";
-
-/// Runs git for the test's own setup, isolated from the user's and the system's config.
-fn run_git(directory: &Path, arguments: &[&str]) {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(directory)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-        .args(["-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"])
-        .args(arguments)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {arguments:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// A repository on `main` with branches `release/1.0` and `feature/x`, tags `v1.0.0` and
 /// `v1.1.0` (and `other`, which `v*` does not select), holding the fixture.

@@ -8,6 +8,7 @@
 #![allow(clippy::needless_pass_by_value, reason = "`json!` arguments read better by value")]
 
 pub mod fake;
+pub mod git;
 pub mod orchestrated;
 
 use std::collections::VecDeque;
