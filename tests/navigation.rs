@@ -193,6 +193,27 @@ async fn definition_and_references_count_utf16_units_after_an_astral_character()
     client.shutdown().await;
 }
 
+/// Requests share one parse per version: after an edit they answer from the new text, and
+/// while the text is broken they answer nothing rather than from the old parse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_follow_every_edit_and_a_broken_text_gets_none() {
+    let mut client = opened("\n").await;
+    let before = client.request("textDocument/definition", position(14, 20)).await;
+
+    // Two lines are inserted above the declaration, which moves it down by two.
+    let insert = json!([{"range": range((8, 0), (8, 0)), "text": "  enabled: true\n  # moved\n"}]);
+    client.did_change(URI, 2, insert);
+    let after = client.request("textDocument/definition", position(16, 20)).await;
+    let broken = json!([{"range": range((3, 0), (3, 0)), "text": "  [\n"}]);
+    client.did_change(URI, 3, broken);
+    let while_broken = client.request("textDocument/definition", position(17, 20)).await;
+
+    assert_eq!(before["result"], location((9, 13), (9, 20)));
+    assert_eq!(after["result"], location((11, 13), (11, 20)));
+    assert_eq!(while_broken["result"], Value::Null);
+    client.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rename_edits_the_declaration_and_every_use_keeping_quotes() {
     let mut client = opened("\r\n").await;

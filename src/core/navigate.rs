@@ -148,7 +148,20 @@ pub fn folds(document: &Document) -> Vec<Fold> {
 
     folds.extend(comment_runs(text));
     folds.sort_by_key(|fold| (fold.span.start, std::cmp::Reverse(fold.span.end)));
-    folds.dedup_by_key(|fold| line_of(text, fold.span.start));
+
+    // One fold per starting line, the widest: lines are counted from one start to the
+    // next, so the whole pass reads the text once.
+    let mut counted = (0, 0);
+    let mut start_line = |offset: usize| {
+        counted.1 += memchr::memchr_iter(b'\n', &text.as_bytes()[counted.0..offset]).count();
+        counted.0 = offset;
+        counted.1
+    };
+    let mut last_line = None;
+    folds.retain(|fold| {
+        let line = start_line(fold.span.start);
+        last_line.replace(line) != Some(line)
+    });
     folds
 }
 
@@ -317,10 +330,6 @@ fn contains(span: Span, offset: usize) -> bool {
     span.start <= offset && offset <= span.end
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset].matches('\n').count()
-}
-
 /// A key and its value, as one span.
 fn entry_span(tree: &Tree, text: &str, key: NodeId, value: NodeId) -> Span {
     let value = trimmed(text, tree.node(value).span);
@@ -472,6 +481,10 @@ ignore_paths:
 
     fn document() -> Document {
         Document::read(TEXT).unwrap()
+    }
+
+    fn line_of(text: &str, offset: usize) -> usize {
+        text[..offset].matches('\n').count()
     }
 
     fn slice(span: Span) -> &'static str {

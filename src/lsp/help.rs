@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use tower_lsp_server::ls_types;
 
-use crate::core::actions::Document;
 use crate::core::complete::{self, Known};
 use crate::core::hover::{self, EnvironmentState, Target};
 use crate::core::{LineCol, LineIndex};
@@ -48,16 +47,26 @@ pub async fn hover(
     uri: &str,
     position: ls_types::Position,
 ) -> Option<ls_types::Hover> {
-    let (snapshot, line_index, offset) = at(remote, uri, position)?;
+    let parsed = remote.store().parsed(uri)?;
+    if parsed.snapshot.kind != DocumentKind::Stella {
+        return None;
+    }
 
-    // The whole text is parsed on the blocking pool, as for lenses.
-    let text = snapshot.text.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        let document = Document::read(&text).ok()?;
-        let (span, target) = hover::target(&document, offset)?;
-        Some((document, span, target))
+    // The text is parsed on the blocking pool, once per version for every request.
+    let read = tokio::task::spawn_blocking({
+        let parsed = parsed.clone();
+        move || {
+            let document = parsed.document().ok()?;
+            let snapshot = &parsed.snapshot;
+            let line_col = LineCol { line: position.line, col: position.character };
+            let offset =
+                parsed.line_index().offset(&snapshot.text, line_col, snapshot.encoding.core());
+            hover::target(document, offset)
+        }
     });
-    let (document, span, target) = read.await.ok()??;
+    let (span, target) = read.await.ok()??;
+    let (snapshot, line_index) = (&parsed.snapshot, parsed.line_index());
+    let document = parsed.document().ok()?;
 
     let markdown = match target {
         Target::Key { path } => hover::key_markdown(&path)?,
@@ -67,7 +76,7 @@ pub async fn hover(
                 frozen_until: known.frozen_until.as_deref().map(commands::until),
                 running_release: known.current_release_id,
             });
-            hover::environment_markdown(&document, &name, state.as_ref())
+            hover::environment_markdown(document, &name, state.as_ref())
         }
         Target::TagPattern { pattern } => {
             let directory = repository(snapshot.path.as_deref())?;
@@ -94,7 +103,7 @@ pub async fn hover(
             kind: ls_types::MarkupKind::Markdown,
             value: markdown,
         }),
-        range: Some(to_proto::range(&line_index, &snapshot.text, span, snapshot.encoding)),
+        range: Some(to_proto::range(line_index, &snapshot.text, span, snapshot.encoding)),
     })
 }
 

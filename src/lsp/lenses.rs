@@ -38,11 +38,19 @@ pub async fn sites(remote: &Remote, uri: &str) -> Option<(Snapshot, Vec<(Span, A
         None => None,
     };
 
-    let text = snapshot.text.clone();
+    // The parse other requests share, when it is of the same version; else a parse of
+    // this snapshot's own text.
+    let parsed =
+        remote.store().parsed(uri).filter(|parsed| parsed.snapshot.version == snapshot.version);
+    let text = if parsed.is_some() { String::new() } else { snapshot.text.clone() };
     let read = tokio::task::spawn_blocking(move || {
-        Document::read(&text).ok().map(|document| {
+        let sites = |document: &Document| {
             document.sites().into_iter().map(|site| (site.span, site.action)).collect::<Vec<_>>()
-        })
+        };
+        match &parsed {
+            Some(parsed) => parsed.document().ok().map(sites),
+            None => Document::read(&text).ok().as_ref().map(sites),
+        }
     })
     .await
     .ok()

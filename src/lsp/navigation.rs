@@ -4,42 +4,52 @@
 //! A text that does not parse gets no answer (`null`), except rename, which says why.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types;
 
 use crate::core::actions::Document;
 use crate::core::navigate::{self, Symbol};
-use crate::core::{LineCol, LineIndex, Span};
-use crate::lsp::store::{DocumentStore, Snapshot};
+use crate::core::{LineCol, Span};
+use crate::lsp::store::{DocumentStore, Parsed, Snapshot};
 use crate::lsp::to_proto;
 
-/// A snapshot of an open `.stella.yaml` whose text parses, read.
+/// An open `.stella.yaml` whose text parses, read once for its version (see [`Parsed`]).
 struct Read {
-    snapshot: Snapshot,
-    document: Document,
-    line_index: LineIndex,
+    parsed: Arc<Parsed>,
 }
 
 impl Read {
     fn of(store: &DocumentStore, uri: &ls_types::Uri) -> Option<Read> {
-        let snapshot = store.snapshot(uri.as_str())?;
-        let document = Document::read(&snapshot.text).ok()?;
-        let line_index = LineIndex::new(&snapshot.text);
-        Some(Read { snapshot, document, line_index })
+        let parsed = store.parsed(uri.as_str())?;
+        if parsed.document().is_err() {
+            return None;
+        }
+        Some(Read { parsed })
+    }
+
+    fn document(&self) -> &Document {
+        self.parsed.document().expect("checked to parse when read")
+    }
+
+    fn snapshot(&self) -> &Snapshot {
+        &self.parsed.snapshot
     }
 
     fn range(&self, span: Span) -> ls_types::Range {
-        to_proto::range(&self.line_index, &self.snapshot.text, span, self.snapshot.encoding)
+        let snapshot = self.snapshot();
+        to_proto::range(self.parsed.line_index(), &snapshot.text, span, snapshot.encoding)
     }
 
     fn offset(&self, position: ls_types::Position) -> usize {
+        let snapshot = self.snapshot();
         let line_col = LineCol { line: position.line, col: position.character };
-        self.line_index.offset(&self.snapshot.text, line_col, self.snapshot.encoding.core())
+        self.parsed.line_index().offset(&snapshot.text, line_col, snapshot.encoding.core())
     }
 
     fn location(&self, span: Span) -> ls_types::Location {
-        ls_types::Location { uri: self.snapshot.uri.clone(), range: self.range(span) }
+        ls_types::Location { uri: self.snapshot().uri.clone(), range: self.range(span) }
     }
 }
 
@@ -50,7 +60,7 @@ pub fn document_symbol(
 ) -> Option<ls_types::DocumentSymbolResponse> {
     let read = Read::of(store, &params.text_document.uri)?;
 
-    let symbols = navigate::symbols(&read.document);
+    let symbols = navigate::symbols(read.document());
 
     let symbols = symbols.iter().map(|symbol| document_symbol_of(&read, symbol)).collect();
     Some(ls_types::DocumentSymbolResponse::Nested(symbols))
@@ -79,7 +89,7 @@ pub fn folding_range(
 ) -> Option<Vec<ls_types::FoldingRange>> {
     let read = Read::of(store, &params.text_document.uri)?;
 
-    let folds = navigate::folds(&read.document);
+    let folds = navigate::folds(read.document());
 
     let ranges = folds
         .iter()
@@ -107,7 +117,7 @@ pub fn selection_range(
         .positions
         .iter()
         .map(|&position| {
-            let spans = navigate::selection(&read.document, read.offset(position));
+            let spans = navigate::selection(read.document(), read.offset(position));
             let mut chain: Option<ls_types::SelectionRange> = None;
             for span in spans.into_iter().rev() {
                 chain = Some(ls_types::SelectionRange {
@@ -132,7 +142,7 @@ pub fn goto_definition(
     let position = &params.text_document_position_params;
     let read = Read::of(store, &position.text_document.uri)?;
 
-    let occurrences = navigate::occurrences(&read.document, read.offset(position.position))?;
+    let occurrences = navigate::occurrences(read.document(), read.offset(position.position))?;
 
     let declaration = occurrences.declaration?;
     Some(ls_types::GotoDefinitionResponse::Scalar(read.location(declaration)))
@@ -147,7 +157,7 @@ pub fn references(
     let position = &params.text_document_position;
     let read = Read::of(store, &position.text_document.uri)?;
 
-    let occurrences = navigate::occurrences(&read.document, read.offset(position.position))?;
+    let occurrences = navigate::occurrences(read.document(), read.offset(position.position))?;
 
     let declaration =
         occurrences.declaration.filter(|_| params.context.include_declaration).into_iter();
@@ -163,7 +173,7 @@ pub fn prepare_rename(
 ) -> Option<ls_types::PrepareRenameResponse> {
     let read = Read::of(store, &params.text_document.uri)?;
 
-    let occurrences = navigate::occurrences(&read.document, read.offset(params.position))?;
+    let occurrences = navigate::occurrences(read.document(), read.offset(params.position))?;
 
     Some(ls_types::PrepareRenameResponse::Range(read.range(occurrences.at)))
 }
@@ -181,14 +191,14 @@ pub fn rename(
         ));
     };
 
-    let edits = navigate::rename(&read.document, read.offset(position.position), &params.new_name)
+    let edits = navigate::rename(read.document(), read.offset(position.position), &params.new_name)
         .map_err(|error| jsonrpc::Error::invalid_params(error.to_string()))?;
 
     let edits = edits
         .into_iter()
         .map(|edit| ls_types::TextEdit { range: read.range(edit.span), new_text: edit.text })
         .collect();
-    let changes = HashMap::from([(read.snapshot.uri.clone(), edits)]);
+    let changes = HashMap::from([(read.snapshot().uri.clone(), edits)]);
     Ok(Some(ls_types::WorkspaceEdit {
         changes: Some(changes),
         ..ls_types::WorkspaceEdit::default()
@@ -203,9 +213,9 @@ pub fn document_link(
     params: &ls_types::DocumentLinkParams,
 ) -> Option<Vec<ls_types::DocumentLink>> {
     let read = Read::of(store, &params.text_document.uri)?;
-    let directory = read.snapshot.path.as_ref()?.parent()?.to_owned();
+    let directory = read.snapshot().path.as_ref()?.parent()?.to_owned();
 
-    let links = navigate::path_links(&read.document);
+    let links = navigate::path_links(read.document());
 
     let links = links
         .into_iter()

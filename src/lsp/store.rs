@@ -1,12 +1,13 @@
 //! The document store: for each open uri its text (a rope), version, kind, the last version
-//! whose diagnostics were published and the cached result of the last analysis.
+//! whose diagnostics were published, the cached result of the last analysis and the parse
+//! of the current version that requests share ([`Parsed`]).
 //!
 //! Text sync is applied here, synchronously, by [`crate::lsp::ordered`] in wire order. The
 //! lock is a `std::sync::Mutex` held for microseconds and never across an `.await`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use ropey::Rope;
 use tower_lsp_server::ls_types;
@@ -67,6 +68,47 @@ struct Document {
     analyzer: Option<Box<core::Analyzer>>,
     /// The last lens sites computed from a text that parsed, moved through every edit since.
     lenses: Option<Lenses>,
+    /// The current version's parse, once a request asked for it; dropped by every change.
+    parsed: Option<Arc<Parsed>>,
+}
+
+/// One version of a document, read into a [`actions::Document`] at most once however many
+/// requests (outline, folding, hover, lenses, …) ask for it. The reading is lazy and
+/// blocks, so it belongs on the blocking pool; requests that come while it runs wait for
+/// it instead of parsing again.
+#[derive(Debug)]
+pub struct Parsed {
+    pub snapshot: Snapshot,
+    read: OnceLock<Read>,
+}
+
+#[derive(Debug)]
+struct Read {
+    line_index: core::LineIndex,
+    document: Result<actions::Document, actions::Unreadable>,
+}
+
+impl Parsed {
+    fn new(snapshot: Snapshot) -> Parsed {
+        Parsed { snapshot, read: OnceLock::new() }
+    }
+
+    fn read(&self) -> &Read {
+        self.read.get_or_init(|| Read {
+            line_index: core::LineIndex::new(&self.snapshot.text),
+            document: actions::Document::read(&self.snapshot.text),
+        })
+    }
+
+    /// The text read, or why it does not parse. Blocks on the first call.
+    pub fn document(&self) -> Result<&actions::Document, &actions::Unreadable> {
+        self.read().document.as_ref()
+    }
+
+    /// The line index of the text. Blocks on the first call.
+    pub fn line_index(&self) -> &core::LineIndex {
+        &self.read().line_index
+    }
 }
 
 /// Lens sites: each action and where it is offered, in byte offsets of the text.
@@ -200,6 +242,7 @@ impl DocumentStore {
             analysis: None,
             analyzer: None,
             lenses: None,
+            parsed: None,
             uri: item.uri,
         };
 
@@ -233,6 +276,7 @@ impl DocumentStore {
             apply_change(&mut stored.rope, stored.lenses.as_mut(), change, encoding);
         }
         stored.version = document.version;
+        stored.parsed = None;
         true
     }
 
@@ -259,6 +303,30 @@ impl DocumentStore {
 
         let path = file_path(&snapshot_uri);
         Some(Snapshot { uri: snapshot_uri, version, text: rope.to_string(), encoding, path, kind })
+    }
+
+    /// The shared parse of the current version of an open `.stella.yaml` or global config
+    /// (see [`Parsed`]); made on the first call for a version, the same one after that.
+    pub fn parsed(&self, uri: &str) -> Option<Arc<Parsed>> {
+        if let Some(parsed) = self.current_parsed(uri) {
+            return Some(parsed);
+        }
+
+        let snapshot = self.snapshot(uri)?;
+
+        let mut documents = self.lock();
+        let document = documents.by_uri.get_mut(uri)?;
+        match &document.parsed {
+            Some(parsed) if parsed.snapshot.version == document.version => Some(parsed.clone()),
+            _ if snapshot.version != document.version => Some(Arc::new(Parsed::new(snapshot))),
+            _ => Some(document.parsed.insert(Arc::new(Parsed::new(snapshot))).clone()),
+        }
+    }
+
+    fn current_parsed(&self, uri: &str) -> Option<Arc<Parsed>> {
+        let documents = self.lock();
+        let document = documents.by_uri.get(uri)?;
+        document.parsed.clone().filter(|parsed| parsed.snapshot.version == document.version)
     }
 
     /// The document's incremental analyzer, taken out for one analysis; a fresh one when
