@@ -191,14 +191,16 @@ fn a_line_suppression_on_the_last_line_suppresses_nothing() {
 }
 
 #[test]
-fn a_quoted_line_that_starts_with_a_hash_is_read_as_a_suppression() {
-    // FIXME(suppress-scan): the second line of this double-quoted value is text, but the
-    // line scan reads it as a suppression comment and reports it unused.
-    let text =
-        format!("{VALID}ignore_paths:\n  - \"docs/a\n    # stella-ignore: wrong-type\n    b\"\n");
+fn a_line_of_a_quoted_value_that_starts_with_a_hash_is_text() {
+    // The second line of each quoted value is text. After the value closes, a comment is
+    // a suppression again (and here an unused one); an apostrophe inside a plain value
+    // opens nothing.
+    let text = format!(
+        "{VALID}ignore_paths:\n  - \"docs/a \\\" \n    # stella-ignore: wrong-type\n    b\"\n  - 'it''s\n    # stella-ignore: wrong-type\n    c'\n  - it's\n  # stella-ignore: invalid-glob\n  - x\n"
+    );
 
     assert_eq!(
         check(&text),
-        ["9:21-9:31 warning[unused-suppression] no `wrong-type` diagnostic on the next line to suppress; remove the code"]
+        ["15:19-15:31 warning[unused-suppression] no `invalid-glob` diagnostic on the next line to suppress; remove the code"]
     );
 }

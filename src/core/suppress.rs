@@ -4,12 +4,10 @@
 //!
 //! Comments are found by a scan of the lines, not by the YAML parser (which drops comments):
 //! a suppression is a whole-line comment, a line whose first non-blank character is `#`, so
-//! a `#` inside a quoted value or after a value is never read as one. Lines inside a block
-//! scalar (`|` or `>`) are skipped: they are text, not comments. Texts without the word
-//! `stella-ignore` skip the scan after one `memmem` search.
-//!
-//! FIXME(suppress-scan): a continuation line of a multi-line quoted scalar that starts with
-//! `#` is read as a comment; the parser's scalar spans could rule those lines out.
+//! a `#` after a value is never read as one. Lines that are text rather than comments are
+//! skipped: those inside a block scalar (`|` or `>`), and the continuation lines of a quoted
+//! scalar that spans lines, which the scan follows by tracking where quotes open and close.
+//! Texts without the word `stella-ignore` skip the scan after one `memmem` search.
 //!
 //! Codes of the syntax stage cannot be suppressed: when one is reported, the later stages
 //! did not run, so hiding it would hide that the file was not checked. A suppression naming
@@ -174,6 +172,8 @@ fn suppressions(text: &str) -> Suppressions {
     let mut found = Suppressions::default();
     // The indentation of the line that opened the block scalar the scan is in.
     let mut block_indent: Option<usize> = None;
+    // The quote of the quoted scalar the previous line ended in.
+    let mut open_quote: Option<u8> = None;
 
     for line in 0..line_index.line_count() {
         let start = line_index.line_start(line);
@@ -186,6 +186,11 @@ fn suppressions(text: &str) -> Suppressions {
                 continue;
             }
             block_indent = None;
+        }
+
+        if open_quote.is_some() {
+            open_quote = quote_at_end(content, open_quote);
+            continue;
         }
 
         if let Some(comment) = trimmed.strip_prefix('#') {
@@ -201,11 +206,63 @@ fn suppressions(text: &str) -> Suppressions {
                 Some(suppression) => found.lines.push(suppression),
                 None => {}
             }
-        } else if opens_block_scalar(trimmed) {
-            block_indent = Some(indent);
+        } else {
+            open_quote = quote_at_end(content, None);
+            if open_quote.is_none() && opens_block_scalar(trimmed) {
+                block_indent = Some(indent);
+            }
         }
     }
     found
+}
+
+/// The quote (`"` or `'`) of a quoted scalar still open at the end of `line`, which starts
+/// inside one when `open` says so. A quote opens a scalar only where a value can start: at
+/// the start of the line, after `- `, `: ` or `? `, or after `[`, `{` or `,`; elsewhere (as in
+/// `it's`) it is part of a plain scalar. A `#` after a blank ends the line's content.
+fn quote_at_end(line: &str, mut open: Option<u8>) -> Option<u8> {
+    let bytes = line.as_bytes();
+    let mut index = 0;
+    // The last character that is not a blank, and whether blanks followed it.
+    let mut previous: Option<u8> = None;
+    let mut blank_after = true;
+
+    while index < bytes.len() {
+        let byte = bytes[index];
+        match open {
+            Some(b'"') => match byte {
+                b'\\' => index += 1,
+                b'"' => open = None,
+                _ => {}
+            },
+            Some(_) => match byte {
+                b'\'' if bytes.get(index + 1) == Some(&b'\'') => index += 1,
+                b'\'' => open = None,
+                _ => {}
+            },
+            None => match byte {
+                b' ' | b'\t' => blank_after = true,
+                b'#' if blank_after => return None,
+                b'"' | b'\'' if value_may_start(previous, blank_after) => open = Some(byte),
+                _ => {}
+            },
+        }
+        if !matches!(byte, b' ' | b'\t') {
+            previous = Some(byte);
+            blank_after = false;
+        }
+        index += 1;
+    }
+    open
+}
+
+fn value_may_start(previous: Option<u8>, blank_after: bool) -> bool {
+    match previous {
+        None => true,
+        Some(b'-' | b':' | b'?') => blank_after,
+        Some(b'[' | b'{' | b',') => true,
+        Some(_) => false,
+    }
 }
 
 /// The suppression a comment (the text after its `#`, at byte `offset`) holds, if any.
@@ -262,4 +319,28 @@ fn opens_block_scalar(line: &str) -> bool {
     indicators.chars().all(|c| matches!(c, '+' | '-' | '1'..='9'))
         && count(|c| matches!(c, '+' | '-')) <= 1
         && count(|c| c.is_ascii_digit()) <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_at_end;
+
+    #[test]
+    fn quotes_open_only_where_a_value_can_start() {
+        assert_eq!(quote_at_end("key: \"a", None), Some(b'"'));
+        assert_eq!(quote_at_end("- 'a", None), Some(b'\''));
+        assert_eq!(quote_at_end("[x, \"a", None), Some(b'"'));
+        assert_eq!(quote_at_end("key:\"a", None), None);
+        assert_eq!(quote_at_end("key: it's", None), None);
+        assert_eq!(quote_at_end("key: \"a\" # it's", None), None);
+        assert_eq!(quote_at_end("key: x #\"", None), None);
+    }
+
+    #[test]
+    fn escapes_keep_a_quoted_scalar_open() {
+        assert_eq!(quote_at_end("  a \\\" b", Some(b'"')), Some(b'"'));
+        assert_eq!(quote_at_end("  a \\\\\" b", Some(b'"')), None);
+        assert_eq!(quote_at_end("  it''s", Some(b'\'')), Some(b'\''));
+        assert_eq!(quote_at_end("  end' # 'x", Some(b'\'')), None);
+    }
 }
