@@ -258,9 +258,8 @@ fn quote_at_end(line: &str, mut open: Option<u8>) -> Option<u8> {
 
 fn value_may_start(previous: Option<u8>, blank_after: bool) -> bool {
     match previous {
-        None => true,
+        None | Some(b'[' | b'{' | b',') => true,
         Some(b'-' | b':' | b'?') => blank_after,
-        Some(b'[' | b'{' | b',') => true,
         Some(_) => false,
     }
 }
