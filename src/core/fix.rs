@@ -16,6 +16,7 @@
 //! | `approval-conflict` | set `auto_approve: false` |
 //! | `version-placeholder` | append `{version}` when the pattern has none |
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -96,8 +97,9 @@ struct Source<'t> {
     schema: &'static Value,
     tree: Tree,
     root: Option<NodeId>,
-    /// Each node's collection, and the step from it to the node (keys are not listed).
-    parents: HashMap<NodeId, (NodeId, Segment)>,
+    index: Index,
+    /// The environments the file declares, read at the first need.
+    environments: OnceCell<Vec<String>>,
     line_break: &'static str,
     /// How many spaces one level of nesting adds in this file.
     indent_unit: usize,
@@ -107,14 +109,15 @@ impl<'t> Source<'t> {
     fn new(text: &'t str, format: Format) -> Source<'t> {
         let tree = yaml::parse(text).tree;
         let root = tree.documents.first().and_then(|document| document.root);
-        let parents = parents(&tree);
+        let index = Index::new(&tree, text);
         Source {
             text,
             format,
             schema: schema::schema_for(format),
             tree,
             root,
-            parents,
+            index,
+            environments: OnceCell::new(),
             line_break: line_break(text),
             indent_unit: indent_unit(text),
         }
@@ -130,7 +133,7 @@ impl<'t> Source<'t> {
         };
         let found = match diagnostic.code {
             Code::UnknownKey => self.unknown_key(diagnostic.span),
-            Code::UnknownEnvironment => self.unknown_name(diagnostic.span, &self.environments()),
+            Code::UnknownEnvironment => self.unknown_name(diagnostic.span, self.environments()),
             Code::UnknownContext => self.unknown_name(diagnostic.span, &self.contexts()),
             Code::WrongType => self.yaml11_boolean(diagnostic.span),
             Code::UndefinedAlias => self.quoted_alias(diagnostic.span),
@@ -190,18 +193,20 @@ impl<'t> Source<'t> {
     }
 
     /// The environments `auto_promote.environments` declares, in order, each once.
-    fn environments(&self) -> Vec<String> {
-        let Some(root) = self.root else {
-            return Vec::new();
-        };
-        let config = model::config(&self.tree, root);
-        let mut names: Vec<String> = Vec::new();
-        for environment in config.auto_promote.iter().flat_map(|auto| &auto.environments) {
-            if !names.contains(&environment.name.value) {
-                names.push(environment.name.value.clone());
+    fn environments(&self) -> &[String] {
+        self.environments.get_or_init(|| {
+            let Some(root) = self.root else {
+                return Vec::new();
+            };
+            let config = model::config(&self.tree, root);
+            let mut names: Vec<String> = Vec::new();
+            for environment in config.auto_promote.iter().flat_map(|auto| &auto.environments) {
+                if !names.contains(&environment.name.value) {
+                    names.push(environment.name.value.clone());
+                }
             }
-        }
-        names
+            names
+        })
     }
 
     /// The names `contexts` declares in the global config.
@@ -359,19 +364,10 @@ impl<'t> Source<'t> {
 
     /// The list item whose block `-` is at `span`.
     fn item_at_marker(&self, span: Span) -> Option<NodeId> {
-        if span.len() != 1 || self.text.as_bytes().get(span.start) != Some(&b'-') {
+        if span.len() != 1 {
             return None;
         }
-        self.tree.nodes.iter().find_map(|node| {
-            let NodeKind::Sequence(items) = &node.kind else {
-                return None;
-            };
-            items.iter().copied().find(|&item| {
-                let start = self.tree.node(item).span.start;
-                let before = self.text[..start].trim_end_matches([' ', '\t']);
-                before.len() == span.end && before.ends_with('-')
-            })
-        })
+        self.index.items.get(&span.start).copied()
     }
 
     /// The flow mapping whose `{` is at `span` (a flow list item).
@@ -379,10 +375,7 @@ impl<'t> Source<'t> {
         if self.text.as_bytes().get(span.start) != Some(&b'{') {
             return None;
         }
-        let index = self.tree.nodes.iter().position(|node| {
-            node.span.start == span.start && matches!(node.kind, NodeKind::Mapping(_))
-        })?;
-        Some(NodeId(u32::try_from(index).ok()?))
+        self.index.mappings.get(&span.start).copied()
     }
 
     fn is_flow(&self, collection: NodeId) -> bool {
@@ -466,8 +459,8 @@ impl<'t> Source<'t> {
         if !is_branch_rule {
             return None;
         }
-        let first = self.environments().into_iter().next()?;
-        Some(("environment", scalar(&Value::String(first))))
+        let first = self.environments().first()?;
+        Some(("environment", scalar(&Value::String(first.clone()))))
     }
 
     /// The lines of one missing key of the mapping itself.
@@ -530,23 +523,12 @@ impl<'t> Source<'t> {
 
     /// The entry whose key node is written exactly at `span`, with its mapping.
     fn entry_with_key(&self, span: Span) -> Option<(NodeId, Entry)> {
-        self.tree.nodes.iter().enumerate().find_map(|(index, node)| {
-            let NodeKind::Mapping(entries) = &node.kind else {
-                return None;
-            };
-            let entry = entries.iter().find(|entry| self.tree.node(entry.key).span == span)?;
-            Some((NodeId(u32::try_from(index).ok()?), *entry))
-        })
+        self.index.keys.get(&span).copied()
     }
 
     /// The scalar node written exactly at `span`.
     fn node_at(&self, span: Span) -> Option<NodeId> {
-        let index = self
-            .tree
-            .nodes
-            .iter()
-            .position(|node| node.span == span && matches!(node.kind, NodeKind::Scalar(_)))?;
-        Some(NodeId(u32::try_from(index).ok()?))
+        self.index.scalars.get(&span).copied()
     }
 
     /// The text of the scalar written exactly at `span`.
@@ -579,7 +561,7 @@ impl<'t> Source<'t> {
         let mut path = Vec::new();
         let mut current = node;
         while current != root {
-            let (parent, segment) = self.parents.get(&current)?;
+            let (parent, segment) = self.index.parents.get(&current)?;
             path.push(segment.clone());
             current = *parent;
         }
@@ -670,30 +652,57 @@ struct Missing<'a> {
     known: Option<&'a (&'static str, String)>,
 }
 
-/// Each node's parent collection and the step from it.
-fn parents(tree: &Tree) -> HashMap<NodeId, (NodeId, Segment)> {
-    let mut parents = HashMap::new();
-    for (index, node) in tree.nodes.iter().enumerate() {
-        let Ok(index) = u32::try_from(index) else {
-            break;
-        };
-        match &node.kind {
-            NodeKind::Mapping(entries) => {
-                for entry in entries {
-                    if let Some(key) = tree.key_text(tree.deref(entry.key)) {
-                        parents.insert(entry.value, (NodeId(index), Segment::Key(key.to_owned())));
+/// Nodes found by where they are written, built in one pass so that fixing many
+/// diagnostics of a large file stays linear.
+#[derive(Default)]
+struct Index {
+    /// Each node's collection, and the step from it to the node (keys are not listed).
+    parents: HashMap<NodeId, (NodeId, Segment)>,
+    /// Scalars by their span (the first of equal spans).
+    scalars: HashMap<Span, NodeId>,
+    /// Mapping entries by their key's span, with their mapping.
+    keys: HashMap<Span, (NodeId, Entry)>,
+    /// Block list items by the offset of their `-`.
+    items: HashMap<usize, NodeId>,
+    /// Mappings by the offset they start at.
+    mappings: HashMap<usize, NodeId>,
+}
+
+impl Index {
+    fn new(tree: &Tree, text: &str) -> Index {
+        let mut index = Index::default();
+        for (position, node) in tree.nodes.iter().enumerate() {
+            let Ok(id) = u32::try_from(position).map(NodeId) else {
+                break;
+            };
+            match &node.kind {
+                NodeKind::Scalar(_) => {
+                    index.scalars.entry(node.span).or_insert(id);
+                }
+                NodeKind::Mapping(entries) => {
+                    index.mappings.entry(node.span.start).or_insert(id);
+                    for entry in entries {
+                        index.keys.entry(tree.node(entry.key).span).or_insert((id, *entry));
+                        if let Some(key) = tree.key_text(tree.deref(entry.key)) {
+                            index.parents.insert(entry.value, (id, Segment::Key(key.to_owned())));
+                        }
                     }
                 }
-            }
-            NodeKind::Sequence(items) => {
-                for (position, item) in items.iter().enumerate() {
-                    parents.insert(*item, (NodeId(index), Segment::Index(position)));
+                NodeKind::Sequence(items) => {
+                    for (item_index, &item) in items.iter().enumerate() {
+                        index.parents.insert(item, (id, Segment::Index(item_index)));
+                        let before =
+                            text[..tree.node(item).span.start].trim_end_matches([' ', '\t']);
+                        if before.ends_with('-') {
+                            index.items.insert(before.len() - 1, item);
+                        }
+                    }
                 }
+                NodeKind::Alias(_) => {}
             }
-            NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
         }
+        index
     }
-    parents
 }
 
 /// The schema's `required` keys of an object schema, in order.
