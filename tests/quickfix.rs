@@ -126,6 +126,19 @@ fn an_unknown_context_becomes_the_closest_declared_context() {
 }
 
 #[test]
+fn a_value_the_schema_does_not_list_becomes_the_closest_listed_one() {
+    let text = "defaults:\n  output_format: \"jsn\"\n";
+
+    assert_eq!(
+        rendered(text, Format::GlobalConfig),
+        ["invalid-value 27..32 | Change to `json` | preferred | 28..31 => \"json\""]
+    );
+    let fixed = applied(text, Format::GlobalConfig, "Change to `json`");
+    assert_eq!(fixed, "defaults:\n  output_format: \"json\"\n");
+    assert_eq!(codes(&fixed, Format::GlobalConfig), Vec::<&str>::new());
+}
+
+#[test]
 fn yaml_1_1_booleans_become_true_or_false_where_the_schema_wants_a_boolean() {
     let text = ENVIRONMENTS[..8].join("\n")
         + "\n    - name: qa\n      auto_approve: Yes\n      require_tests: off\n";
@@ -339,6 +352,33 @@ fn diagnostics_that_do_not_fit_the_text_get_no_fix() {
     let fixes = fix::fixes(&text, Format::Stella, &strangers);
 
     assert_eq!(fixes, Vec::new());
+}
+
+#[test]
+fn the_first_key_of_a_block_list_item_is_renamed_but_not_removed() {
+    // Removing it would take the `-` that makes the item.
+    let text = format!("{RELEASE}components:\n  - imgae: x\n    name: api\n");
+
+    assert_eq!(
+        rendered(&text, Format::Stella),
+        [
+            "missing-key 53..54 | Add `image` | preferred | 78..78 => \"    image: registry.example.com/my-service/api\\n\"",
+            "unknown-key 55..60 | Change to `image` | preferred | 55..60 => \"image\"",
+        ]
+    );
+}
+
+#[test]
+fn a_lone_star_gets_no_fix() {
+    // FIXME(lone-star): `tag_pattern: *` is the glob that matches every tag, but saphyr
+    // reports a bare `*` as a syntax error rather than an undefined alias, so no quote is
+    // offered; the syntax stage should report it as `undefined-alias` with an empty name,
+    // and the quote fix would then apply as it does to `*-rc`.
+    let text =
+        format!("release:\n  name: app\n  tag_pattern: *\ncomponents: [{{name: api, image: x}}]\n");
+
+    assert_eq!(codes(&text, Format::Stella), ["syntax"]);
+    assert_eq!(rendered(&text, Format::Stella), Vec::<String>::new());
 }
 
 #[test]

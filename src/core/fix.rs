@@ -10,6 +10,7 @@
 //! | `unknown-key` | rename to the closest allowed key not yet written (preferred); remove the entry |
 //! | `unknown-environment`, `unknown-context` | change to each close declared name, closest preferred |
 //! | `wrong-type` | `yes`/`no`/`on`/`off`/`y`/`n` where a boolean belongs: `true`/`false` |
+//! | `invalid-value` | change to each close value of the schema's `enum`, closest preferred |
 //! | `undefined-alias` | quote the plain scalar that starts with `*` (preferred when it looks like a glob) |
 //! | `missing-key` | add the required keys after the mapping's last entry, with placeholder values |
 //! | `duplicate-key` | remove the second entry, with its nested lines |
@@ -136,6 +137,7 @@ impl<'t> Source<'t> {
             Code::UnknownEnvironment => self.unknown_name(diagnostic.span, self.environments()),
             Code::UnknownContext => self.unknown_name(diagnostic.span, &self.contexts()),
             Code::WrongType => self.yaml11_boolean(diagnostic.span),
+            Code::InvalidValue => self.allowed_value(diagnostic.span),
             Code::UndefinedAlias => self.quoted_alias(diagnostic.span),
             Code::MissingKey => self.missing_keys(diagnostic.span),
             Code::DuplicateKey => self.duplicate_key(diagnostic.span),
@@ -246,6 +248,25 @@ impl<'t> Source<'t> {
 
         let edit = Edit { span, text: meant.to_string() };
         vec![(format!("Change to `{meant}`"), vec![edit], true)]
+    }
+
+    /// A change to each close value the schema allows, where it lists them (`enum`).
+    fn allowed_value(&self, span: Span) -> Vec<Found> {
+        let Some(node) = self.node_at(span) else {
+            return Vec::new();
+        };
+        let Some(path) = self.path(node) else {
+            return Vec::new();
+        };
+        let options = schema::subschema_for(self.format, &path)
+            .and_then(|subschema| subschema.get("enum"))
+            .and_then(Value::as_array);
+        let Some(options) = options else {
+            return Vec::new();
+        };
+        let options: Vec<String> =
+            options.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+        self.unknown_name(span, &options)
     }
 
     /// Quotes the whole plain scalar an undefined alias starts, so it reads as text.
