@@ -195,6 +195,21 @@ fn a_glob_read_as_an_alias_in_a_flow_list_is_quoted_up_to_the_comma() {
 }
 
 #[test]
+fn a_glob_after_a_closed_flow_list_is_quoted_to_the_end_of_its_line() {
+    // In block context a comma is part of a plain scalar.
+    let text =
+        "components: [{name: api, image: x}]\nrelease:\n  name: app\n  tag_pattern: *-rc, *-beta\n";
+
+    assert_eq!(
+        rendered(text, Format::Stella),
+        ["undefined-alias 72..76 | Quote `*-rc, *-beta` | preferred | 72..84 => \"\\\"*-rc, *-beta\\\"\""]
+    );
+    let fixed = applied(text, Format::Stella, "Quote `*-rc, *-beta`");
+    assert_eq!(fixed, text.replace("*-rc, *-beta", "\"*-rc, *-beta\""));
+    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+}
+
+#[test]
 fn quotes_are_chosen_so_that_nothing_needs_escaping() {
     let text = "ignore_paths:\n  - *\"x\"\n";
 

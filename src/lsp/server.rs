@@ -168,9 +168,12 @@ impl LanguageServer for Backend {
         let (uri, range) = (uri.to_owned(), params.range);
         let wants_commands = quickfix::wants_commands(&params.context);
 
-        // Quick fixes first, then the orchestrator's commands.
-        let mut actions =
-            blocking(&self.store, params, quickfix::code_actions).instrument(span.clone()).await?;
+        // Quick fixes first, then the orchestrator's commands. Should the fixes fail (the
+        // failure is logged), the commands are still offered.
+        let mut actions = blocking(&self.store, params, quickfix::code_actions)
+            .instrument(span.clone())
+            .await
+            .unwrap_or_default();
         if wants_commands {
             actions.extend(lenses::code_actions(&self.remote, &uri, range).instrument(span).await);
         }
