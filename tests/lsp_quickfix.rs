@@ -362,3 +362,34 @@ async fn keys_missing_in_a_list_item_of_a_four_space_lf_file_go_at_its_indentati
     assert_eq!(published["diagnostics"], json!([]));
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_global_config_gets_its_context_did_you_mean() {
+    let uri = "file:///nonexistent-stella-test/home/.stella/config.yaml";
+    let text = "current_context: prodd\ncontexts:\n  prod:\n    server: https://a.example\n";
+    let mut client = TestClient::binary();
+    client.initialize().await;
+    client.did_open(uri, 1, text);
+
+    let mut params = code_action((0, 17), (0, 22), Some(&["quickfix"]));
+    params["textDocument"]["uri"] = json!(uri);
+    let response = client.request("textDocument/codeAction", params).await;
+
+    let repairs = diagnostic(
+        (0, 17),
+        (0, 22),
+        "unknown-context",
+        "unknown context `prodd` (did you mean `prod`?)",
+    );
+    assert_eq!(
+        response["result"],
+        json!([{
+            "title": "Change to `prod`",
+            "kind": "quickfix",
+            "diagnostics": [repairs],
+            "edit": {"changes": {uri: [edit((0, 17), (0, 22), "prod")]}},
+            "isPreferred": true,
+        }])
+    );
+    client.shutdown().await;
+}

@@ -288,6 +288,22 @@ fn missing_sections_are_written_out_with_their_required_keys() {
 }
 
 #[test]
+fn a_missing_section_of_a_four_space_file_is_nested_four_spaces_a_level() {
+    let text = "release:\n    name: app\n    tag_pattern: v*\n# no components yet\n";
+
+    assert_eq!(
+        rendered(text, Format::Stella),
+        ["missing-key 0..0 | Add `components` | preferred | 43..43 => \"components:\\n    - name: api\\n      image: registry.example.com/my-service/api\\n\""]
+    );
+    let fixed = applied(text, Format::Stella, "Add `components`");
+    assert_eq!(
+        fixed,
+        "release:\n    name: app\n    tag_pattern: v*\ncomponents:\n    - name: api\n      image: registry.example.com/my-service/api\n# no components yet\n"
+    );
+    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+}
+
+#[test]
 fn a_missing_key_in_a_flow_mapping_goes_before_its_brace() {
     let text = "release: {name: app}\ncomponents: [{name: api}]\n";
 
