@@ -405,11 +405,10 @@ fn a_lone_star_gets_no_fix() {
     // reports a bare `*` as a syntax error rather than an undefined alias, so no quote is
     // offered; the syntax stage should report it as `undefined-alias` with an empty name,
     // and the quote fix would then apply as it does to `*-rc`.
-    let text =
-        format!("release:\n  name: app\n  tag_pattern: *\ncomponents: [{{name: api, image: x}}]\n");
+    let text = "release:\n  name: app\n  tag_pattern: *\ncomponents: [{name: api, image: x}]\n";
 
-    assert_eq!(codes(&text, Format::Stella), ["syntax"]);
-    assert_eq!(rendered(&text, Format::Stella), Vec::<String>::new());
+    assert_eq!(codes(text, Format::Stella), ["syntax"]);
+    assert_eq!(rendered(text, Format::Stella), Vec::<String>::new());
 }
 
 #[test]
