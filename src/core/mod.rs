@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod complete;
 pub mod diagnostic;
+pub mod fix;
 pub mod global;
 pub mod hover;
 pub mod image;

@@ -281,8 +281,9 @@ fn uses(document: &Document) -> impl Iterator<Item = &Spanned<String>> {
     document.config.branches.iter().filter_map(|branch| branch.environment.as_ref())
 }
 
-/// `new_name` as it goes in place of the scalar written at `span`.
-fn written(text: &str, span: Span, new_name: &str) -> String {
+/// `new_name` as it goes in place of the scalar written at `span` (in place of
+/// [`unquoted`]`(text, span)`), in the scalar's own quoting.
+pub(crate) fn written(text: &str, span: Span, new_name: &str) -> String {
     match text[span.range()].chars().next() {
         Some('\'') => new_name.replace('\'', "''"),
         Some('"') => escaped(new_name),
@@ -296,7 +297,7 @@ fn escaped(name: &str) -> String {
 }
 
 /// Whether `name` reads back as the same text when written plain.
-fn is_plain_text(name: &str) -> bool {
+pub(crate) fn is_plain_text(name: &str) -> bool {
     let safe = name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
     let special = matches!(
         name.to_ascii_lowercase().as_str(),
@@ -307,7 +308,7 @@ fn is_plain_text(name: &str) -> bool {
 }
 
 /// `span` without its quotes, when the scalar there is quoted.
-fn unquoted(text: &str, span: Span) -> Span {
+pub(crate) fn unquoted(text: &str, span: Span) -> Span {
     let written = &text[span.range()];
     let quoted = written.len() >= 2
         && ((written.starts_with('"') && written.ends_with('"'))
@@ -321,7 +322,7 @@ fn unquoted(text: &str, span: Span) -> Span {
 
 /// `span` without trailing whitespace and line breaks (block collections end at the next
 /// line's indentation).
-fn trimmed(text: &str, span: Span) -> Span {
+pub(crate) fn trimmed(text: &str, span: Span) -> Span {
     let kept = text[span.range()].trim_end();
     Span::new(span.start, span.start + kept.len())
 }

@@ -14,6 +14,7 @@ pub mod lenses;
 pub mod lifecycle;
 pub mod navigation;
 pub mod ordered;
+pub mod quickfix;
 pub mod remote;
 pub mod requests;
 pub mod server;

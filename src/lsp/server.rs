@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::remote::{poller, Capabilities, Remote};
 use crate::lsp::store::{DocumentStore, Session};
-use crate::lsp::{analysis, commands, help, lenses, lifecycle, navigation, requests};
+use crate::lsp::{analysis, commands, help, lenses, lifecycle, navigation, quickfix, requests};
 
 pub struct Backend {
     client: Client,
@@ -80,7 +80,14 @@ impl LanguageServer for Backend {
             .text_document
             .as_ref()
             .is_some_and(|text_document| text_document.diagnostic.is_some());
-        self.store.set_session(Session { encoding, push_diagnostics: !pulls });
+        let versioned_edits = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.workspace_edit.as_ref())
+            .and_then(|workspace_edit| workspace_edit.document_changes)
+            .unwrap_or(false);
+        self.store.set_session(Session { encoding, push_diagnostics: !pulls, versioned_edits });
         let resolves = self.store.resolves_lens_command();
         self.remote.set_capabilities(Capabilities::of(&params.capabilities, resolves));
         if let Some(process_id) = params.process_id {
@@ -158,8 +165,18 @@ impl LanguageServer for Backend {
     ) -> jsonrpc::Result<Option<ls_types::CodeActionResponse>> {
         let uri = params.text_document.uri.as_str();
         let span = tracing::info_span!("code_action", uri, version = self.store.version(uri));
+        let (uri, range) = (uri.to_owned(), params.range);
+        let wants_commands = quickfix::wants_commands(&params.context);
 
-        let actions = lenses::code_actions(&self.remote, uri, params.range).instrument(span).await;
+        // Quick fixes first, then the orchestrator's commands. Should the fixes fail (the
+        // failure is logged), the commands are still offered.
+        let mut actions = blocking(&self.store, params, quickfix::code_actions)
+            .instrument(span.clone())
+            .await
+            .unwrap_or_default();
+        if wants_commands {
+            actions.extend(lenses::code_actions(&self.remote, &uri, range).instrument(span).await);
+        }
         Ok(Some(actions))
     }
 

@@ -128,11 +128,18 @@ pub struct Session {
     pub encoding: PositionEncoding,
     /// Whether the server pushes `publishDiagnostics`; false for clients that pull.
     pub push_diagnostics: bool,
+    /// Whether workspace edits go as versioned `documentChanges` (the client announced
+    /// `workspace.workspaceEdit.documentChanges`) rather than `changes`.
+    pub versioned_edits: bool,
 }
 
 impl Default for Session {
     fn default() -> Session {
-        Session { encoding: PositionEncoding::Utf16, push_diagnostics: true }
+        Session {
+            encoding: PositionEncoding::Utf16,
+            push_diagnostics: true,
+            versioned_edits: false,
+        }
     }
 }
 

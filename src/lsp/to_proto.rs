@@ -31,6 +31,19 @@ pub fn range(
     }
 }
 
+/// One replacement in the text.
+pub fn text_edit(
+    line_index: &core::LineIndex,
+    text: &str,
+    edit: &core::navigate::Edit,
+    encoding: PositionEncoding,
+) -> ls_types::TextEdit {
+    ls_types::TextEdit {
+        range: range(line_index, text, edit.span, encoding),
+        new_text: edit.text.clone(),
+    }
+}
+
 pub fn severity(severity: core::Severity) -> ls_types::DiagnosticSeverity {
     match severity {
         core::Severity::Error => ls_types::DiagnosticSeverity::ERROR,

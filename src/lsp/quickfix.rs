@@ -1,0 +1,171 @@
+//! Quick fixes as code actions: the core's fixes ([`core::fix`]) for the diagnostics that
+//! meet the requested range, with their edits in the session's position encoding.
+//!
+//! The diagnostics are computed again from the text the store holds, so a fix always fits
+//! the current version, whatever the client sends in `context.diagnostics`; each action
+//! carries the diagnostic it repairs, as the server publishes it, so clients can link them.
+
+use std::collections::HashMap;
+
+use tower_lsp_server::ls_types;
+
+use crate::core::{self, fix, Format, LineCol, LineIndex, Span};
+use crate::lsp::store::{DocumentKind, DocumentStore, Snapshot};
+use crate::lsp::to_proto;
+
+/// `textDocument/codeAction`, the quick fixes: none when `context.only` asks for other
+/// kinds, for a document that is not analysed, or where no diagnostic has a fix.
+pub fn code_actions(
+    store: &DocumentStore,
+    params: &ls_types::CodeActionParams,
+) -> Vec<ls_types::CodeActionOrCommand> {
+    if !wants(params.context.only.as_deref(), &ls_types::CodeActionKind::QUICKFIX) {
+        return Vec::new();
+    }
+    let Some(snapshot) = store.snapshot(params.text_document.uri.as_str()) else {
+        return Vec::new();
+    };
+    let (format, analysis) = match snapshot.kind {
+        DocumentKind::Stella => {
+            (Format::Stella, core::analyze(&snapshot.text, &core::Context::default()))
+        }
+        DocumentKind::GlobalConfig => (Format::GlobalConfig, core::global::analyze(&snapshot.text)),
+        DocumentKind::Other => return Vec::new(),
+    };
+
+    let line_index = LineIndex::new(&snapshot.text);
+    let requested = span(&line_index, &snapshot, params.range);
+    let diagnostics: Vec<core::Diagnostic> = analysis
+        .diagnostics
+        .into_iter()
+        .filter(|diagnostic| meets(diagnostic.span, requested))
+        .collect();
+
+    let fixes = fix::fixes(&snapshot.text, format, &diagnostics);
+
+    let versioned = store.session().versioned_edits;
+    fixes
+        .iter()
+        .map(|fix| {
+            let repaired = diagnostics
+                .iter()
+                .filter(|diagnostic| diagnostic.code == fix.code && diagnostic.span == fix.span)
+                .map(|diagnostic| {
+                    to_proto::diagnostic(
+                        &snapshot.uri,
+                        &line_index,
+                        &snapshot.text,
+                        diagnostic,
+                        snapshot.encoding,
+                    )
+                })
+                .collect();
+            ls_types::CodeActionOrCommand::CodeAction(ls_types::CodeAction {
+                title: fix.title.clone(),
+                kind: Some(ls_types::CodeActionKind::QUICKFIX),
+                diagnostics: Some(repaired),
+                edit: Some(workspace_edit(&line_index, &snapshot, fix, versioned)),
+                is_preferred: Some(fix.preferred),
+                ..ls_types::CodeAction::default()
+            })
+        })
+        .collect()
+}
+
+/// Whether the actions that have no kind (the orchestrator's commands, see
+/// [`crate::lsp::lenses::code_actions`]) are wanted: only when the client does not narrow
+/// the request with `context.only`.
+pub fn wants_commands(context: &ls_types::CodeActionContext) -> bool {
+    context.only.is_none()
+}
+
+/// Whether `kind` is among the kinds `only` asks for (a kind includes its sub-kinds).
+fn wants(only: Option<&[ls_types::CodeActionKind]>, kind: &ls_types::CodeActionKind) -> bool {
+    let Some(only) = only else {
+        return true;
+    };
+    only.iter().any(|wanted| {
+        let wanted = wanted.as_str();
+        let kind = kind.as_str();
+        wanted.is_empty()
+            || kind == wanted
+            || kind.strip_prefix(wanted).is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// The requested range in bytes, clamped to the text, start before end.
+fn span(line_index: &LineIndex, snapshot: &Snapshot, range: ls_types::Range) -> Span {
+    let offset = |position: ls_types::Position| {
+        let line_col = LineCol { line: position.line, col: position.character };
+        line_index.offset(&snapshot.text, line_col, snapshot.encoding.core())
+    };
+    let (start, end) = (offset(range.start), offset(range.end));
+    Span::new(start.min(end), start.max(end))
+}
+
+/// Whether a diagnostic meets the requested range; touching counts, so a cursor just after
+/// a key still gets its fixes.
+fn meets(diagnostic: Span, requested: Span) -> bool {
+    diagnostic.start <= requested.end && requested.start <= diagnostic.end
+}
+
+/// The fix's edits on the snapshot's document: `documentChanges` with the version for
+/// clients that announce them, else `changes`.
+fn workspace_edit(
+    line_index: &LineIndex,
+    snapshot: &Snapshot,
+    fix: &fix::Fix,
+    versioned: bool,
+) -> ls_types::WorkspaceEdit {
+    let edits: Vec<ls_types::TextEdit> = fix
+        .edits
+        .iter()
+        .map(|edit| to_proto::text_edit(line_index, &snapshot.text, edit, snapshot.encoding))
+        .collect();
+
+    if !versioned {
+        let changes = HashMap::from([(snapshot.uri.clone(), edits)]);
+        return ls_types::WorkspaceEdit {
+            changes: Some(changes),
+            ..ls_types::WorkspaceEdit::default()
+        };
+    }
+    let document = ls_types::TextDocumentEdit {
+        text_document: ls_types::OptionalVersionedTextDocumentIdentifier {
+            uri: snapshot.uri.clone(),
+            version: Some(snapshot.version),
+        },
+        edits: edits.into_iter().map(ls_types::OneOf::Left).collect(),
+    };
+    ls_types::WorkspaceEdit {
+        document_changes: Some(ls_types::DocumentChanges::Edits(vec![document])),
+        ..ls_types::WorkspaceEdit::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_narrows_to_a_kind_and_its_sub_kinds() {
+        let quickfix = ls_types::CodeActionKind::QUICKFIX;
+        let asked = |kinds: &[&str]| -> Vec<ls_types::CodeActionKind> {
+            kinds.iter().map(|kind| ls_types::CodeActionKind::from((*kind).to_owned())).collect()
+        };
+
+        let answers: Vec<bool> = [
+            asked(&["quickfix"]),
+            asked(&["refactor", "source"]),
+            asked(&["quickfix.stella"]),
+            asked(&["quick"]),
+            asked(&[""]),
+        ]
+        .iter()
+        .map(|only| wants(Some(only), &quickfix))
+        .collect();
+
+        assert_eq!(answers, [true, false, false, false, true]);
+        assert!(wants(None, &quickfix));
+    }
+}
