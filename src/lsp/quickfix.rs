@@ -22,7 +22,11 @@ pub fn code_actions(
     if !wants(params.context.only.as_deref(), &ls_types::CodeActionKind::QUICKFIX) {
         return Vec::new();
     }
-    let Some(snapshot) = store.snapshot(params.text_document.uri.as_str()) else {
+    let uri = params.text_document.uri.as_str();
+    if !may_have_fixes(store, uri, params.range) {
+        return Vec::new();
+    }
+    let Some(snapshot) = store.snapshot(uri) else {
         return Vec::new();
     };
     let (format, analysis) = match snapshot.kind {
@@ -70,6 +74,22 @@ pub fn code_actions(
             })
         })
         .collect()
+}
+
+/// Whether a diagnostic of the current version may meet `range`. Clients ask for code
+/// actions at every move of the cursor, so when the published diagnostics of this version
+/// are known and none meets the range, the text is not analysed again. Without them (an
+/// analysis is under way) the answer is yes.
+fn may_have_fixes(store: &DocumentStore, uri: &str, range: ls_types::Range) -> bool {
+    let Some(analysis) = store.current_analysis(uri) else {
+        return true;
+    };
+    let key = |position: ls_types::Position| (position.line, position.character);
+    let (start, end) = (key(range.start), key(range.end));
+    let (start, end) = (start.min(end), start.max(end));
+    analysis.diagnostics.iter().any(|diagnostic| {
+        key(diagnostic.range.start) <= end && start <= key(diagnostic.range.end)
+    })
 }
 
 /// Whether the actions that have no kind (the orchestrator's commands, see
