@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod global;
 pub mod hover;
 pub mod image;
+pub mod inlay;
 pub mod incremental;
 pub mod line_index;
 pub mod model;

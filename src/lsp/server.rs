@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::remote::{poller, Capabilities, Remote};
 use crate::lsp::store::{DocumentStore, Session};
-use crate::lsp::{analysis, commands, help, lenses, lifecycle, navigation, requests};
+use crate::lsp::{analysis, commands, help, inlay, lenses, lifecycle, navigation, requests};
 
 pub struct Backend {
     client: Client,
@@ -80,7 +80,14 @@ impl LanguageServer for Backend {
             .text_document
             .as_ref()
             .is_some_and(|text_document| text_document.diagnostic.is_some());
-        self.store.set_session(Session { encoding, push_diagnostics: !pulls });
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text_document| text_document.completion.as_ref()?.completion_item.as_ref())
+            .and_then(|completion_item| completion_item.snippet_support)
+            .unwrap_or(false);
+        self.store.set_session(Session { encoding, push_diagnostics: !pulls, snippets });
         let resolves = self.store.resolves_lens_command();
         self.remote.set_capabilities(Capabilities::of(&params.capabilities, resolves));
         if let Some(process_id) = params.process_id {
@@ -183,6 +190,16 @@ impl LanguageServer for Backend {
         let span = tracing::info_span!("completion", uri, version = self.store.version(uri));
 
         Ok(help::completion(&self.remote, uri, document.position).instrument(span).await)
+    }
+
+    async fn inlay_hint(
+        &self,
+        params: ls_types::InlayHintParams,
+    ) -> jsonrpc::Result<Option<Vec<ls_types::InlayHint>>> {
+        let uri = params.text_document.uri.as_str();
+        let span = tracing::info_span!("inlay_hint", uri, version = self.store.version(uri));
+
+        Ok(inlay::inlay_hint(&self.store, uri, params.range).instrument(span).await)
     }
 
     async fn execute_command(
@@ -356,6 +373,7 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
                 resolve_provider: Some(false),
                 work_done_progress_options: ls_types::WorkDoneProgressOptions::default(),
             }),
+            inlay_hint_provider: Some(ls_types::OneOf::Left(true)),
             ..ls_types::ServerCapabilities::default()
         },
         server_info: Some(ls_types::ServerInfo {

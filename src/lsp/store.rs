@@ -86,11 +86,13 @@ pub struct Session {
     pub encoding: PositionEncoding,
     /// Whether the server pushes `publishDiagnostics`; false for clients that pull.
     pub push_diagnostics: bool,
+    /// Whether completion items may be snippets (`completionItem.snippetSupport`).
+    pub snippets: bool,
 }
 
 impl Default for Session {
     fn default() -> Session {
-        Session { encoding: PositionEncoding::Utf16, push_diagnostics: true }
+        Session { encoding: PositionEncoding::Utf16, push_diagnostics: true, snippets: false }
     }
 }
 
