@@ -123,7 +123,7 @@ impl Cursor<'_> {
 
         let line = Line::read(before)?;
         let lines: Vec<&str> = text[..line_start].lines().collect();
-        let path = path(&lines, line.key_column, line.dash.is_some())?;
+        let path = path(&lines, line.key_column, line.dash)?;
         Some(Cursor { offset, line_start, before, line, path })
     }
 }
@@ -524,12 +524,13 @@ impl Line {
 }
 
 /// The path of the mapping whose keys start at `column`, read upwards from `lines` (those
-/// above the cursor). `in_item` when the cursor's own line starts a list item.
-fn path(lines: &[&str], column: usize, in_item: bool) -> Option<Vec<Segment>> {
+/// above the cursor). `dash` is the column of the `- ` when the cursor's own line starts a
+/// list item.
+fn path(lines: &[&str], column: usize, dash: Option<usize>) -> Option<Vec<Segment>> {
     let mut path = Vec::new();
     let mut column = column;
-    let mut sequence = in_item.then_some(column);
-    if in_item {
+    let mut sequence = dash;
+    if dash.is_some() {
         path.push(Segment::Index(0));
     }
 

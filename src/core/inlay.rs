@@ -1,6 +1,8 @@
 //! Inlay hints of a `.stella.yaml`: after `release.tag_pattern`, the newest tag it selects
-//! and the version `version_pattern` reads from it; after each branch glob under
-//! `branches`, how many local branches it matches.
+//! and the version `version_pattern` reads from it (`→ v1.4.2 (1.4.2)`, or
+//! `→ no matching tag`); after the colon of each branch glob under `branches`, how many
+//! local branches it matches (`3 branches`). A branch key without glob characters names
+//! one branch and gets no hint.
 //!
 //! Finding the places ([`sites`]) comes first, so the caller asks git only for what those
 //! places need, once for the whole file; [`hints`] then renders them. Nothing here does IO.
@@ -88,6 +90,8 @@ pub fn hints(sites: &Sites, tags: Option<&[String]>, branches: Option<&[String]>
         let newest =
             version::newest(tags.iter().map(String::as_str), &site.pattern, &site.version_pattern);
         let label = match newest {
+            // With the default `{version}`, the version is the whole tag: said once.
+            Some((tag, version)) if tag == version => format!("→ {tag}"),
             Some((tag, version)) => format!("→ {tag} ({version})"),
             None => "→ no matching tag".to_owned(),
         };
