@@ -238,7 +238,7 @@ async fn component_item(supported: bool) -> Value {
 
     let params = json!({"textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}});
     let response = client.request("textDocument/completion", params).await;
-    let items = response["result"].as_array().expect(&response.to_string()).clone();
+    let items = response["result"].as_array().expect("a list of items").clone();
     items.into_iter().find(|item| item["label"] == "component").expect("a component item")
 }
 

@@ -1,8 +1,9 @@
 //! Inlay hints over stdio with the built binary, in a git repository the test makes (tags
 //! `v1.2.0`, `v1.10.0`, `v2.0.0-rc1`, `release-3.0.0`, `latest`; branches `main`,
 //! `release/1.x`, `release/2.x`, `feature/a`): LF, CRLF with an astral character, UTF-8
-//! columns, a range that holds part of the file, a file outside git, a broken file; and the
-//! core's labels when no tag qualifies.
+//! columns, a range that holds part of the file, a file outside git, a broken file; git
+//! asked once per request for what the range needs (counted in the server's debug log); and
+//! the core's labels when no tag qualifies.
 
 mod support;
 
@@ -11,7 +12,7 @@ use stella_lsp::core::actions::Document;
 use stella_lsp::core::inlay;
 use stella_lsp::core::Span;
 use support::git::run_git;
-use support::TestClient;
+use support::{Launch, TestClient};
 
 /// The fixture repository, on `main`.
 fn repository() -> tempfile::TempDir {
@@ -66,11 +67,23 @@ fn file_uri(directory: &std::path::Path) -> String {
     url::Url::from_file_path(directory.join(".stella.yaml")).unwrap().to_string()
 }
 
+/// How many times the server's log says it listed tags, and branches.
+fn git_runs(log: &std::path::Path) -> (usize, usize) {
+    let log = std::fs::read_to_string(log).unwrap();
+    (log.matches("\"tag\", \"--list\"").count(), log.matches("\"for-each-ref\"").count())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_newest_tag_and_the_branch_counts_in_an_lf_file() {
     let directory = repository();
     let uri = file_uri(directory.path());
-    let mut client = TestClient::binary();
+    let log_folder = tempfile::tempdir().unwrap();
+    let log = log_folder.path().join("server.log");
+    let mut client = TestClient::launch(&Launch {
+        env: vec![("STELLA_LSP_LOG".to_owned(), "stella_lsp::git=debug".to_owned())],
+        stderr: Some(log.clone()),
+        cwd: None,
+    });
     client.initialize().await;
     client.did_open(&uri, 1, TEXT);
 
@@ -84,6 +97,8 @@ async fn the_newest_tag_and_the_branch_counts_in_an_lf_file() {
             hint(13, 14, "0 branches"),
         ])
     );
+    // One listing of the tags and one of the branches for the whole request.
+    assert_eq!(git_runs(&log), (1, 1));
 
     // Only the hints inside the range asked about.
     let range = json!({"start": {"line": 9, "character": 0}, "end": {"line": 12, "character": 12}});
@@ -91,6 +106,8 @@ async fn the_newest_tag_and_the_branch_counts_in_an_lf_file() {
         hints(&mut client, &uri, range).await,
         json!([hint(10, 14, "2 branches"), hint(12, 12, "1 branch")])
     );
+    // No tag in that range, so no listing of the tags.
+    assert_eq!(git_runs(&log), (1, 2));
 
     client.shutdown().await;
 }

@@ -13,6 +13,8 @@
 //! the caller lists for [`path_items`]. Every insertion keeps the file's line endings and
 //! its indentation step (2 or 4 spaces, as the file's first indented line has it).
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use crate::core::actions::Document;
@@ -46,8 +48,8 @@ pub enum Kind {
     Folder,
 }
 
-/// What the caller looked up outside the text: local git branches, and the environments
-/// the orchestrator's cache knows.
+/// What the caller looked up outside the text: local git branches (needed only where
+/// [`wants_branches`] says so), and the environments the orchestrator's cache knows.
 #[derive(Clone, Debug, Default)]
 pub struct Known {
     pub branches: Vec<String>,
@@ -122,8 +124,7 @@ impl Cursor<'_> {
         let before = &text[line_start..offset];
 
         let line = Line::read(before)?;
-        let lines: Vec<&str> = text[..line_start].lines().collect();
-        let path = path(&lines, line.key_column, line.dash)?;
+        let path = path(text[..line_start].lines().rev(), line.key_column, line.dash)?;
         Some(Cursor { offset, line_start, before, line, path })
     }
 }
@@ -305,8 +306,8 @@ fn list_item(cursor: &Cursor, layout: &Layout, replace: Span) -> Option<Item> {
             _ => (String::new(), format!("${stop}")),
         };
         let separator = if index == 0 { String::new() } else { format!("{}{indent}", layout.eol) };
-        insert.push_str(&format!("{separator}{key}: {plain}"));
-        snippet.push_str(&format!("{separator}{key}: {tab_stop}"));
+        let _ = write!(insert, "{separator}{key}: {plain}");
+        let _ = write!(snippet, "{separator}{key}: {tab_stop}");
     }
 
     Some(Item {
@@ -417,7 +418,10 @@ pub fn path_items(query: &PathQuery, entries: &[Entry]) -> Vec<Item> {
         .filter(|entry| entry.is_folder || query.key != PathKey::BuildContext)
         .filter(|entry| writable(query, &entry.name))
         .map(|entry| {
-            let workflow = entry.name.ends_with(".yml") || entry.name.ends_with(".yaml");
+            let extension = std::path::Path::new(&entry.name).extension();
+            let workflow = extension.is_some_and(|extension| {
+                extension.eq_ignore_ascii_case("yml") || extension.eq_ignore_ascii_case("yaml")
+            });
             let rank = match (query.key, entry.is_folder) {
                 (PathKey::TestWorkflow, false) if workflow => 0,
                 (PathKey::TestWorkflow, false) => 2,
@@ -450,7 +454,7 @@ fn writable(query: &PathQuery, name: &str) -> bool {
             let indicator = name
                 .starts_with(['*', '&', '!', '|', '>', '%', '@', '`', '"', '\'', '{', '[', '#', ',']);
             let breaks = name.contains(": ") || name.contains(" #") || name.ends_with(':');
-            !breaks && !(starts_scalar && indicator)
+            !(breaks || starts_scalar && indicator)
         }
     }
 }
@@ -523,10 +527,14 @@ impl Line {
     }
 }
 
-/// The path of the mapping whose keys start at `column`, read upwards from `lines` (those
-/// above the cursor). `dash` is the column of the `- ` when the cursor's own line starts a
-/// list item.
-fn path(lines: &[&str], column: usize, dash: Option<usize>) -> Option<Vec<Segment>> {
+/// The path of the mapping whose keys start at `column`, read from `lines_upwards` (those
+/// above the cursor, nearest first) until the top level is reached. `dash` is the column
+/// of the `- ` when the cursor's own line starts a list item.
+fn path<'a>(
+    lines_upwards: impl Iterator<Item = &'a str>,
+    column: usize,
+    dash: Option<usize>,
+) -> Option<Vec<Segment>> {
     let mut path = Vec::new();
     let mut column = column;
     let mut sequence = dash;
@@ -534,7 +542,11 @@ fn path(lines: &[&str], column: usize, dash: Option<usize>) -> Option<Vec<Segmen
         path.push(Segment::Index(0));
     }
 
-    for raw in lines.iter().rev() {
+    for raw in lines_upwards {
+        // At the top level, the lines further up are its siblings: nothing more to learn.
+        if column == 0 && sequence.is_none() {
+            break;
+        }
         if raw.trim().is_empty() {
             continue;
         }
@@ -591,15 +603,15 @@ fn path(lines: &[&str], column: usize, dash: Option<usize>) -> Option<Vec<Segmen
 /// at `line_start` (which is left out).
 fn siblings(text: &str, line_start: usize, column: usize) -> Vec<String> {
     let line_end = text[line_start..].find('\n').map_or(text.len(), |index| line_start + index);
-    let above: Vec<&str> = text[..line_start].lines().collect();
-    let below: Vec<&str> = text[(line_end + 1).min(text.len())..].lines().collect();
+    let above = text[..line_start].lines().rev();
+    let below = text[(line_end + 1).min(text.len())..].lines();
     let current = Line::read(&text[line_start..line_end]);
     let mut keys = Vec::new();
 
     // Upwards, until the mapping's first key (a less indented line, or this item's dash).
     let starts_item = current.as_ref().is_some_and(|line| line.dash.is_some());
     if !starts_item {
-        for raw in above.iter().rev() {
+        for raw in above {
             let Some(line) = Line::read(raw).filter(|_| !raw.trim().is_empty()) else {
                 continue;
             };

@@ -99,12 +99,24 @@ pub fn hints(sites: &Sites, tags: Option<&[String]>, branches: Option<&[String]>
     }
 
     if let Some(branches) = branches {
-        for (offset, pattern) in &sites.branch_globs {
-            let Ok(glob) = semantic::glob(pattern) else {
-                continue;
-            };
-            let matcher = glob.compile_matcher();
-            let count = branches.iter().filter(|branch| matcher.is_match(branch.as_str())).count();
+        // One set of every glob, so each branch is matched once against all of them.
+        let mut set = globset::GlobSetBuilder::new();
+        for (_, pattern) in &sites.branch_globs {
+            if let Ok(glob) = semantic::glob(pattern) {
+                set.add(glob);
+            }
+        }
+        let Ok(set) = set.build() else {
+            return hints;
+        };
+        let mut counts = vec![0_usize; sites.branch_globs.len()];
+        for branch in branches {
+            for index in set.matches(branch.as_str()) {
+                counts[index] += 1;
+            }
+        }
+
+        for ((offset, _), count) in sites.branch_globs.iter().zip(counts) {
             let label = if count == 1 { "1 branch".to_owned() } else { format!("{count} branches") };
             hints.push(Hint { offset: *offset, label });
         }
