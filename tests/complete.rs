@@ -319,7 +319,13 @@ async fn paths_at(client: &mut TestClient, uri: &str, line: u32, character: u32)
     items
         .into_iter()
         .map(|item| {
-            json!([item["label"], item["kind"], item["sortText"], item["textEdit"]["newText"], item["textEdit"]["range"]])
+            json!([
+                item["label"],
+                item["kind"],
+                item["sortText"],
+                item["textEdit"]["newText"],
+                item["textEdit"]["range"]
+            ])
         })
         .collect()
 }
@@ -446,9 +452,7 @@ async fn git_is_asked_for_branches_only_where_a_branch_name_is_typed() {
     let mut client = TestClient::launch(&launch);
     client.initialize().await;
     client.did_open(uri, 1, text);
-    let complete_at = |line: u32, character: u32| {
-        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
-    };
+    let complete_at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
 
     // A top-level key, then a branch's environment: no git.
     let response = client.request("textDocument/completion", complete_at(6, 2)).await;

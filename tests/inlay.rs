@@ -113,7 +113,8 @@ async fn the_newest_tag_and_the_branch_counts_in_an_lf_file() {
 }
 
 /// CRLF; line 0 holds `𝄞` (one char, two UTF-16 units, four bytes) before the tag pattern.
-const ASTRAL: &str = "release: {name: \"𝄞\", tag_pattern: \"v1.*\", version_pattern: \"v{version}\"}\r
+const ASTRAL: &str =
+    "release: {name: \"𝄞\", tag_pattern: \"v1.*\", version_pattern: \"v{version}\"}\r
 components: [{name: api, image: x}]\r
 branches:\r
   \"release/*\": {environment: \"𝄞\"}\r
@@ -168,10 +169,7 @@ async fn outside_git_off_disk_or_broken_there_are_no_hints() {
     // A schema error (no components) still parses: the tag hint stays, the tag said once
     // since the default `{version}` reads the whole tag.
     client.did_change(&uri, 2, json!([{"text": "release:\n  tag_pattern: v*\n"}]));
-    assert_eq!(
-        hints(&mut client, &uri, whole_file()).await,
-        json!([hint(1, 17, "→ v2.0.0-rc1")])
-    );
+    assert_eq!(hints(&mut client, &uri, whole_file()).await, json!([hint(1, 17, "→ v2.0.0-rc1")]));
 
     client.shutdown().await;
 }
@@ -194,10 +192,9 @@ fn no_qualifying_tag_says_so_and_a_broken_pattern_gets_no_hint() {
     );
 
     // An invalid glob, or a version pattern without its placeholder: the diagnostics speak.
-    for text in [
-        "release:\n  tag_pattern: \"v[\"\n",
-        "release:\n  tag_pattern: v*\n  version_pattern: v\n",
-    ] {
+    for text in
+        ["release:\n  tag_pattern: \"v[\"\n", "release:\n  tag_pattern: v*\n  version_pattern: v\n"]
+    {
         assert_eq!(core_hints(text, &["v1.0.0"]), [], "{text}");
     }
 }

@@ -288,7 +288,8 @@ fn list_item(cursor: &Cursor, layout: &Layout, replace: Span) -> Option<Item> {
         subschema.get("required")?.as_array()?.iter().filter_map(Value::as_str).collect();
 
     // The keys after the first line up with it, after the `- `.
-    let indent = if dash.is_empty() { layout.indent.clone() } else { format!("{}  ", layout.indent) };
+    let indent =
+        if dash.is_empty() { layout.indent.clone() } else { format!("{}  ", layout.indent) };
     let mut insert = dash.to_owned();
     let mut snippet = dash.to_owned();
     for (index, key) in required.iter().enumerate() {
@@ -451,8 +452,9 @@ fn writable(query: &PathQuery, name: &str) -> bool {
         None => {
             // An indicator only matters where the name starts the value.
             let starts_scalar = query.folder.is_empty();
-            let indicator = name
-                .starts_with(['*', '&', '!', '|', '>', '%', '@', '`', '"', '\'', '{', '[', '#', ',']);
+            let indicator = name.starts_with([
+                '*', '&', '!', '|', '>', '%', '@', '`', '"', '\'', '{', '[', '#', ',',
+            ]);
             let breaks = name.contains(": ") || name.contains(" #") || name.ends_with(':');
             !(breaks || starts_scalar && indicator)
         }

@@ -117,7 +117,8 @@ pub fn hints(sites: &Sites, tags: Option<&[String]>, branches: Option<&[String]>
         }
 
         for ((offset, _), count) in sites.branch_globs.iter().zip(counts) {
-            let label = if count == 1 { "1 branch".to_owned() } else { format!("{count} branches") };
+            let label =
+                if count == 1 { "1 branch".to_owned() } else { format!("{count} branches") };
             hints.push(Hint { offset: *offset, label });
         }
     }

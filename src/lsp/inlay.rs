@@ -34,7 +34,11 @@ pub async fn inlay_hint(
     let read = tokio::task::spawn_blocking(move || {
         let line_index = LineIndex::new(&text);
         let offset = |position: ls_types::Position| {
-            line_index.offset(&text, LineCol { line: position.line, col: position.character }, encoding)
+            line_index.offset(
+                &text,
+                LineCol { line: position.line, col: position.character },
+                encoding,
+            )
         };
         let (start, end) = (offset(range.start), offset(range.end));
         let within = Span { start: start.min(end), end: start.max(end) };
