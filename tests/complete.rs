@@ -278,11 +278,11 @@ async fn the_component_snippet_over_the_protocol_only_when_the_client_takes_snip
 }
 
 /// A folder with a Dockerfile, `docker/` (a file and a folder), `.github/workflows/` (a
-/// workflow, a text file and a folder), `.git/` and a README.
+/// workflow, a text file and a folder), `𝄞/` (a Dockerfile), `.git/` and a README.
 fn tree() -> tempfile::TempDir {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path();
-    for folder in ["docker/worker", ".github/workflows/old", ".git"] {
+    for folder in ["docker/worker", ".github/workflows/old", ".git", "𝄞"] {
         std::fs::create_dir_all(path.join(folder)).unwrap();
     }
     for file in [
@@ -291,13 +291,14 @@ fn tree() -> tempfile::TempDir {
         "docker/api.Dockerfile",
         ".github/workflows/ci.yml",
         ".github/workflows/notes.txt",
+        "𝄞/Dockerfile",
     ] {
         std::fs::write(path.join(file), "").unwrap();
     }
     directory
 }
 
-/// Line 3 is `    dockerfile: ` and line 4 `    build_context: `; line 7 is `      test_workflow: `.
+/// Line 3 types `docker/` inside a quote, line 4 `./`, line 8 `.github/workflows/n`.
 const PATHS_TEXT: &str = "components:
   - name: api
     image: x
@@ -356,6 +357,7 @@ async fn paths_are_listed_from_the_folder_the_value_names() {
         [
             json!([".github/", 19, "1.github/", ".github/", at]),
             json!(["docker/", 19, "1docker/", "docker/", at]),
+            json!(["𝄞/", 19, "1𝄞/", "𝄞/", at]),
         ]
     );
 
@@ -391,12 +393,33 @@ async fn paths_right_after_the_colon_bring_their_space_and_a_document_off_disk_g
             json!(["Dockerfile", 17, "1Dockerfile", " Dockerfile", at]),
             json!(["README.md", 17, "1README.md", " README.md", at]),
             json!(["docker/", 19, "1docker/", " docker/", at]),
+            json!(["𝄞/", 19, "1𝄞/", " 𝄞/", at]),
         ]
     );
 
     let untitled = "untitled:/w/.stella.yaml";
     client.did_open(untitled, 1, text);
     assert_eq!(paths_at(&mut client, untitled, 2, 15).await, Vec::<Value>::new());
+
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_path_after_an_astral_folder_in_a_crlf_file_has_utf16_columns() {
+    let directory = tree();
+    // `    dockerfile: 𝄞/D`: the `D` is char 18, UTF-16 column 19 (`𝄞` is two units).
+    let text = "components:\r\n  - name: api\r\n    dockerfile: 𝄞/D\r\n";
+    let uri = url::Url::from_file_path(directory.path().join(".stella.yaml")).unwrap();
+    let uri = uri.as_str();
+    let (mut client, _store) = TestClient::in_process();
+    client.initialize().await;
+    client.did_open(uri, 1, text);
+
+    let at = range((2, 19), (2, 20));
+    assert_eq!(
+        paths_at(&mut client, uri, 2, 20).await,
+        [json!(["Dockerfile", 17, "1Dockerfile", "Dockerfile", at])]
+    );
 
     client.shutdown().await;
 }
