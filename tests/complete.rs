@@ -452,6 +452,21 @@ fn a_path_query_follows_the_typed_folder_and_its_quote() {
     }
 }
 
+#[test]
+fn odd_offsets_and_texts_give_answers_not_panics() {
+    // Inside `𝄞` (bytes 0..4) the cursor moves back to its start; past the end, to the end.
+    for (text, offset) in [("𝄞", 2), ("", 7), ("\r\n", 1), ("components:\n  - dockerfile: 'x", 99)]
+    {
+        assert!(!complete::wants_branches(text, offset), "{text:?}");
+        let query = complete::path_query(text, offset);
+        assert_eq!(query.is_some(), text.contains("dockerfile"), "{text:?}");
+    }
+    let mut labels: Vec<String> =
+        complete::items("𝄞", 2, &Known::default()).into_iter().map(|item| item.label).collect();
+    labels.sort();
+    assert_eq!(labels, ["auto_promote", "branches", "components", "ignore_paths", "release"]);
+}
+
 /// How many times the server's log says it ran git.
 fn git_runs(log: &std::path::Path) -> usize {
     std::fs::read_to_string(log).unwrap().matches("running git").count()
