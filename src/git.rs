@@ -93,6 +93,8 @@ pub fn newest_release_tag(
 
 /// Runs `program -C repo_dir arguments…` to completion and returns what it printed.
 fn git(program: &OsStr, repo_dir: &Path, arguments: &[&str]) -> Result<Output, GitError> {
+    tracing::debug!(directory = %repo_dir.display(), ?arguments, "running git");
+
     let mut command = Command::new(program);
     command
         .arg("--no-pager")

@@ -29,6 +29,7 @@ fn capabilities(encoding: &str) -> Value {
         "documentSymbolProvider": true,
         "foldingRangeProvider": true,
         "hoverProvider": true,
+        "inlayHintProvider": true,
         "positionEncoding": encoding,
         "referencesProvider": true,
         "renameProvider": {"prepareProvider": true},

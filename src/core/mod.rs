@@ -13,6 +13,7 @@ pub mod global;
 pub mod hover;
 pub mod image;
 pub mod incremental;
+pub mod inlay;
 pub mod line_index;
 pub mod model;
 pub mod navigate;

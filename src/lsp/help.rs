@@ -1,5 +1,6 @@
 //! Editing help: `textDocument/hover`, explained by [`core::hover`], and
-//! `textDocument/completion`, offered by [`core::complete`].
+//! `textDocument/completion`, offered by [`core::complete`] (with snippets for clients that
+//! take them, and paths listed from the disk).
 //!
 //! The hover never waits on the network: the orchestrator's state comes from the cache
 //! only. git and the file walk run off the async thread and are given [`GIT_BOUND`]; a git that is slower,
@@ -108,54 +109,97 @@ pub async fn hover(
 }
 
 /// `textDocument/completion`: works on a text that does not parse (see
-/// [`core::complete`]). Environment names come from the file and the orchestrator's cache;
-/// branch names from git, off the async thread and within [`GIT_BOUND`].
+/// [`core::complete`]), read on the blocking pool. Environment names come from the file and
+/// the orchestrator's cache; branch names from git, asked only where a branch name is typed,
+/// off the async thread and within [`GIT_BOUND`]; paths from the folder of a `file:`
+/// document, listed on the blocking pool.
 pub async fn completion(
     remote: &Remote,
     uri: &str,
     position: ls_types::Position,
 ) -> Option<ls_types::CompletionResponse> {
     let (snapshot, line_index, offset) = at(remote, uri, position)?;
+    let snippets = remote.store().session().snippets;
 
-    let branches = match repository(snapshot.path.as_deref()) {
-        Some(directory) => off_thread(move || git::branches(&directory)).await,
-        None => None,
+    let text = snapshot.text.clone();
+    let (query, wants_branches) = tokio::task::spawn_blocking(move || {
+        (complete::path_query(&text, offset), complete::wants_branches(&text, offset))
+    })
+    .await
+    .ok()?;
+
+    let items = if let Some(query) = query {
+        // Only a `file:` document has a folder to list.
+        let folder = snapshot.path.as_deref().and_then(Path::parent);
+        let entries = match folder.map(|folder| folder.join(&query.folder)) {
+            Some(folder) => tokio::task::spawn_blocking(move || entries(&folder)).await.ok()?,
+            None => Vec::new(),
+        };
+        complete::path_items(&query, &entries)
+    } else {
+        let branches = match repository(snapshot.path.as_deref()) {
+            Some(directory) if wants_branches => {
+                off_thread(move || git::branches(&directory)).await
+            }
+            _ => None,
+        };
+        let known = Known {
+            branches: branches.unwrap_or_default(),
+            environments: remote.with_cache(|cache| {
+                cache
+                    .environments
+                    .iter()
+                    .flatten()
+                    .map(|environment| environment.name.clone())
+                    .collect()
+            }),
+        };
+        let text = snapshot.text.clone();
+        tokio::task::spawn_blocking(move || complete::items(&text, offset, &known)).await.ok()?
     };
-    let known = Known {
-        branches: branches.unwrap_or_default(),
-        environments: remote.with_cache(|cache| {
-            cache
-                .environments
-                .iter()
-                .flatten()
-                .map(|environment| environment.name.clone())
-                .collect()
-        }),
-    };
-    let items = complete::items(&snapshot.text, offset, &known);
 
     let items = items
         .into_iter()
         .map(|item| {
             let range =
                 to_proto::range(&line_index, &snapshot.text, item.replace, snapshot.encoding);
-            ls_types::CompletionItem {
-                label: item.label,
-                detail: item.detail,
-                sort_text: Some(item.sort),
-                text_edit: Some(ls_types::CompletionTextEdit::Edit(ls_types::TextEdit {
-                    range,
-                    new_text: item.insert,
-                })),
-                ..ls_types::CompletionItem::default()
-            }
+            to_proto::completion_item(item, range, snippets)
         })
         .collect();
     Some(ls_types::CompletionResponse::Array(items))
 }
 
+/// How many entries of a folder path completion lists, at most.
+pub const LISTING_CAP: usize = 500;
+
+/// The entries of `folder` (`.git` left out), at most [`LISTING_CAP`], by name; empty when
+/// it cannot be read. A link counts as what it points to.
+fn entries(folder: &Path) -> Vec<complete::Entry> {
+    let Ok(read) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+
+    let mut entries: Vec<complete::Entry> = read
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() != ".git")
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let kind = entry.file_type().ok()?;
+            let is_folder = if kind.is_symlink() {
+                std::fs::metadata(entry.path()).is_ok_and(|metadata| metadata.is_dir())
+            } else {
+                kind.is_dir()
+            };
+            Some(complete::Entry { name, is_folder })
+        })
+        .take(LISTING_CAP)
+        .collect();
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    entries
+}
+
 /// The directory git is asked about: the one holding the file.
-fn repository(path: Option<&Path>) -> Option<PathBuf> {
+pub fn repository(path: Option<&Path>) -> Option<PathBuf> {
     path?.parent().map(Path::to_path_buf)
 }
 
@@ -186,18 +230,18 @@ fn files(directory: &Path) -> (Vec<String>, bool) {
 }
 
 /// Runs a git query on the blocking pool, giving up after [`GIT_BOUND`].
-async fn off_thread(
+pub async fn off_thread(
     query: impl FnOnce() -> Result<Vec<String>, git::GitError> + Send + 'static,
 ) -> Option<Vec<String>> {
     let task = tokio::task::spawn_blocking(query);
     match tokio::time::timeout(GIT_BOUND, task).await {
         Ok(Ok(Ok(names))) => Some(names),
         Ok(Ok(Err(error))) => {
-            tracing::debug!(%error, "hover without git");
+            tracing::debug!(%error, "answering without git");
             None
         }
         Ok(Err(_)) | Err(_) => {
-            tracing::debug!("hover without git: no answer in time");
+            tracing::debug!("answering without git: no answer in time");
             None
         }
     }

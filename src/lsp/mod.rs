@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod framing;
 pub mod from_proto;
 pub mod help;
+pub mod inlay;
 pub mod lenses;
 pub mod lifecycle;
 pub mod navigation;

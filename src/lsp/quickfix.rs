@@ -87,9 +87,10 @@ fn may_have_fixes(store: &DocumentStore, uri: &str, range: ls_types::Range) -> b
     let key = |position: ls_types::Position| (position.line, position.character);
     let (start, end) = (key(range.start), key(range.end));
     let (start, end) = (start.min(end), start.max(end));
-    analysis.diagnostics.iter().any(|diagnostic| {
-        key(diagnostic.range.start) <= end && start <= key(diagnostic.range.end)
-    })
+    analysis
+        .diagnostics
+        .iter()
+        .any(|diagnostic| key(diagnostic.range.start) <= end && start <= key(diagnostic.range.end))
 }
 
 /// Whether the actions that have no kind (the orchestrator's commands, see

@@ -12,7 +12,9 @@ use tracing::Instrument;
 use crate::lsp::encoding::PositionEncoding;
 use crate::lsp::remote::{poller, Capabilities, Remote};
 use crate::lsp::store::{DocumentStore, Session};
-use crate::lsp::{analysis, commands, help, lenses, lifecycle, navigation, quickfix, requests};
+use crate::lsp::{
+    analysis, commands, help, inlay, lenses, lifecycle, navigation, quickfix, requests,
+};
 
 pub struct Backend {
     client: Client,
@@ -87,7 +89,19 @@ impl LanguageServer for Backend {
             .and_then(|workspace| workspace.workspace_edit.as_ref())
             .and_then(|workspace_edit| workspace_edit.document_changes)
             .unwrap_or(false);
-        self.store.set_session(Session { encoding, push_diagnostics: !pulls, versioned_edits });
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|text_document| text_document.completion.as_ref()?.completion_item.as_ref())
+            .and_then(|completion_item| completion_item.snippet_support)
+            .unwrap_or(false);
+        self.store.set_session(Session {
+            encoding,
+            push_diagnostics: !pulls,
+            versioned_edits,
+            snippets,
+        });
         let resolves = self.store.resolves_lens_command();
         self.remote.set_capabilities(Capabilities::of(&params.capabilities, resolves));
         if let Some(process_id) = params.process_id {
@@ -200,6 +214,16 @@ impl LanguageServer for Backend {
         let span = tracing::info_span!("completion", uri, version = self.store.version(uri));
 
         Ok(help::completion(&self.remote, uri, document.position).instrument(span).await)
+    }
+
+    async fn inlay_hint(
+        &self,
+        params: ls_types::InlayHintParams,
+    ) -> jsonrpc::Result<Option<Vec<ls_types::InlayHint>>> {
+        let uri = params.text_document.uri.as_str();
+        let span = tracing::info_span!("inlay_hint", uri, version = self.store.version(uri));
+
+        Ok(inlay::inlay_hint(&self.store, uri, params.range).instrument(span).await)
     }
 
     async fn execute_command(
@@ -373,6 +397,7 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
                 resolve_provider: Some(false),
                 work_done_progress_options: ls_types::WorkDoneProgressOptions::default(),
             }),
+            inlay_hint_provider: Some(ls_types::OneOf::Left(true)),
             ..ls_types::ServerCapabilities::default()
         },
         server_info: Some(ls_types::ServerInfo {

@@ -131,6 +131,8 @@ pub struct Session {
     /// Whether workspace edits go as versioned `documentChanges` (the client announced
     /// `workspace.workspaceEdit.documentChanges`) rather than `changes`.
     pub versioned_edits: bool,
+    /// Whether completion items may be snippets (`completionItem.snippetSupport`).
+    pub snippets: bool,
 }
 
 impl Default for Session {
@@ -139,6 +141,7 @@ impl Default for Session {
             encoding: PositionEncoding::Utf16,
             push_diagnostics: true,
             versioned_edits: false,
+            snippets: false,
         }
     }
 }

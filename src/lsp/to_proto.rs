@@ -1,5 +1,5 @@
 //! Conversions from the core's values to protocol values: byte spans to LSP ranges, core
-//! diagnostics to LSP diagnostics.
+//! diagnostics to LSP diagnostics, completion items and inlay hints.
 
 use tower_lsp_server::ls_types;
 
@@ -110,6 +110,56 @@ pub fn diagnostics(
 ) -> Vec<ls_types::Diagnostic> {
     let line_index = core::LineIndex::new(text);
     diagnostics.iter().map(|item| diagnostic(uri, &line_index, text, item, encoding)).collect()
+}
+
+pub fn completion_item_kind(kind: core::complete::Kind) -> ls_types::CompletionItemKind {
+    match kind {
+        core::complete::Kind::Snippet => ls_types::CompletionItemKind::SNIPPET,
+        core::complete::Kind::File => ls_types::CompletionItemKind::FILE,
+        core::complete::Kind::Folder => ls_types::CompletionItemKind::FOLDER,
+    }
+}
+
+/// One completion item replacing `range`: its snippet when the client takes snippets, else
+/// its plain text.
+pub fn completion_item(
+    item: core::complete::Item,
+    range: ls_types::Range,
+    snippets: bool,
+) -> ls_types::CompletionItem {
+    let (new_text, format) = match item.snippet {
+        Some(snippet) if snippets => (snippet, Some(ls_types::InsertTextFormat::SNIPPET)),
+        Some(_) => (item.insert, Some(ls_types::InsertTextFormat::PLAIN_TEXT)),
+        None => (item.insert, None),
+    };
+
+    ls_types::CompletionItem {
+        label: item.label,
+        kind: item.kind.map(completion_item_kind),
+        detail: item.detail,
+        sort_text: Some(item.sort),
+        insert_text_format: format,
+        text_edit: Some(ls_types::CompletionTextEdit::Edit(ls_types::TextEdit { range, new_text })),
+        ..ls_types::CompletionItem::default()
+    }
+}
+
+pub fn inlay_hint(
+    line_index: &core::LineIndex,
+    text: &str,
+    hint: core::inlay::Hint,
+    encoding: PositionEncoding,
+) -> ls_types::InlayHint {
+    ls_types::InlayHint {
+        position: position(line_index, text, hint.offset, encoding),
+        label: ls_types::InlayHintLabel::String(hint.label),
+        kind: None,
+        text_edits: None,
+        tooltip: None,
+        padding_left: Some(true),
+        padding_right: None,
+        data: None,
+    }
 }
 
 #[cfg(test)]
