@@ -104,3 +104,51 @@ fn neovim_shows_diagnostics_and_lenses_and_runs_a_lens_against_the_orchestrator(
     assert_eq!(sent[0].json(), json!({"content": BROKEN, "path": ".stella.yaml"}));
     assert_eq!(sent[0].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
 }
+
+/// Neovim 0.11 is not in Debian 12: `stella.lua` is loaded with stand-ins for the calls it
+/// makes, which shows it parses and runs, and what it would configure.
+#[test]
+fn the_config_for_neovim_0_11_asks_for_the_same_server_and_files() {
+    if !editor::available("nvim", "the_config_for_neovim_0_11") {
+        return;
+    }
+    let home = TempDir::new().unwrap();
+    let out = home.path().join("neovim-0.11.json");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let check = root.join("tests/editors/neovim_0_11_check.lua");
+    let mut command = Command::new("nvim");
+    editor::environment(&mut command, home.path(), "http://127.0.0.1:9", TOKEN);
+    command
+        .env("EDITOR_TEST_CONFIG", root.join("editors/neovim/stella.lua"))
+        .env("EDITOR_TEST_OUT", &out)
+        .args(["--headless", "--clean", "-u", "NONE", "-c"])
+        .arg(format!(
+            "lua local ok, error = pcall(dofile, '{}') if not ok then io.stderr:write(tostring(error)) vim.cmd('cquit 2') end",
+            check.display()
+        ));
+    editor::run(&mut command, home.path(), "nvim");
+
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        recorded,
+        json!({
+            "configs": {"stella": {
+                "cmd": ["stella-lsp", "serve"],
+                "filetypes": ["yaml.stella"],
+                "root_markers": [".stella.yaml", ".stella.yml", ".git"],
+                "on_attach": "<function>",
+            }},
+            "enabled": ["stella"],
+            "filetypes": {
+                "/work/app/.stella.yaml": "yaml.stella",
+                "/work/app/.stella.yml": "yaml.stella",
+                "/work/app/deploy.stella.yaml": "yaml.stella",
+                "/home/jane/.stella/config.yaml": "yaml.stella",
+                "/home/jane/.stella/config.yml": "yaml.stella",
+                "/work/app/stella.yaml": null,
+                "/work/app/config.yaml": null,
+                "/work/app/.stella.yaml.orig": null,
+            },
+        })
+    );
+}

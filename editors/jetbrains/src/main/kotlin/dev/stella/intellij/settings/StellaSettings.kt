@@ -9,7 +9,7 @@ import com.intellij.openapi.components.State
 import com.intellij.openapi.components.Storage
 
 @Service(Service.Level.APP)
-@State(name = "StellaSettings", storages = [Storage("stella.xml")])
+@State(name = "StellaSettings", storages = [Storage("stella-lsp.xml")])
 class StellaSettings : PersistentStateComponent<StellaSettings.Values> {
     /** What is stored; an empty path means `stella-lsp` on `PATH`. */
     class Values {
