@@ -39,8 +39,10 @@ fn eglot_shows_the_servers_diagnostics() {
         .arg(root.join("tests/editors/emacs_driver.el"));
     let (_, stderr) = editor::run(&mut command, home.path(), "emacs");
 
-    let seen: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap())
-        .unwrap_or_else(|error| panic!("the driver's JSON does not read: {error}; stderr:\n{stderr}"));
+    let seen: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap_or_else(|error| {
+            panic!("the driver's JSON does not read: {error}; stderr:\n{stderr}")
+        });
     assert_eq!(seen.get("error"), None, "the driver stopped: {seen:#}; stderr:\n{stderr}");
     assert_eq!(seen["mode"], "stella-yaml-mode");
 

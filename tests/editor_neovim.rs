@@ -18,7 +18,7 @@ use support::orchestrated::file_uri;
 use support::range;
 use tempfile::TempDir;
 
-fn lens(start: (u32, u32), end: (u32, u32), title: &str, command: &str, argument: Value) -> Value {
+fn lens(start: (u32, u32), end: (u32, u32), title: &str, command: &str, argument: &Value) -> Value {
     json!({"range": range(start, end), "title": title, "command": command, "arguments": [argument]})
 }
 
@@ -57,8 +57,10 @@ fn neovim_shows_diagnostics_and_lenses_and_runs_a_lens_against_the_orchestrator(
         ));
     let (_, stderr) = editor::run(&mut command, home.path(), "nvim");
 
-    let seen: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap())
-        .unwrap_or_else(|error| panic!("the driver's JSON does not read: {error}; stderr:\n{stderr}"));
+    let seen: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap_or_else(|error| {
+            panic!("the driver's JSON does not read: {error}; stderr:\n{stderr}")
+        });
     assert_eq!(seen.get("error"), None, "the driver stopped: {seen:#}");
     assert_eq!(seen["client_name"], "stella");
     assert_eq!(seen["notifications"], json!([]));
@@ -71,10 +73,16 @@ fn neovim_shows_diagnostics_and_lenses_and_runs_a_lens_against_the_orchestrator(
     assert_eq!(
         seen["lenses"],
         json!([
-            lens((1, 0), (1, 7), "Create release", "stella.createRelease", uri.clone()),
-            lens((1, 0), (1, 7), "Validate with server", "stella.validate", uri.clone()),
-            lens((1, 0), (1, 7), "Diff with server", "stella.diff", uri),
-            lens((10, 12), (10, 19), "Promote to staging (rel-abc123 running)", "stella.promote", staging),
+            lens((1, 0), (1, 7), "Create release", "stella.createRelease", &uri),
+            lens((1, 0), (1, 7), "Validate with server", "stella.validate", &uri),
+            lens((1, 0), (1, 7), "Diff with server", "stella.diff", &uri),
+            lens(
+                (10, 12),
+                (10, 19),
+                "Promote to staging (rel-abc123 running)",
+                "stella.promote",
+                &staging
+            ),
         ])
     );
     assert_eq!(

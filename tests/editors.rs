@@ -8,7 +8,7 @@
 //!   registered by the extension or the server's);
 //! - the VS Code extension reads only the settings its `package.json` declares, and reads
 //!   every one of them (when `editors/vscode` is there);
-//! - the JetBrains plugin's `plugin.xml` is well-formed, every class it names in the plugin's
+//! - the `JetBrains` plugin's `plugin.xml` is well-formed, every class it names in the plugin's
 //!   package is declared in its Kotlin sources, and its server id and notification group are
 //!   the ones the code uses;
 //! - the Helix `languages.toml` reads as TOML (the small part of it these files use) and
@@ -51,9 +51,9 @@ fn client_sources(folder: &Path, found: &mut Vec<PathBuf>) {
                 client_sources(&path, found);
             }
         } else if name != "package-lock.json"
-            && path.extension().is_some_and(|extension| {
-                SOURCES.contains(&extension.to_string_lossy().as_ref())
-            })
+            && path
+                .extension()
+                .is_some_and(|extension| SOURCES.contains(&extension.to_string_lossy().as_ref()))
         {
             found.push(path);
         }
@@ -170,7 +170,9 @@ async fn clients_name_only_the_commands_and_requests_the_server_has() {
     }
     for id in &manifest.commands {
         if !registered.contains(id) && !advertised.contains(id) {
-            wrong.push(format!("editors/vscode/package.json declares `{id}`, which nothing registers"));
+            wrong.push(format!(
+                "editors/vscode/package.json declares `{id}`, which nothing registers"
+            ));
         }
     }
 
@@ -188,13 +190,18 @@ async fn clients_name_only_the_commands_and_requests_the_server_has() {
                     || manifest.views.contains(&id)
                     || manifest.settings.contains(&id));
             if !advertised.contains(&id) && !own {
-                wrong.push(format!("{}: `{id}` is neither a server command nor declared by the client", relative(file)));
+                wrong.push(format!(
+                    "{}: `{id}` is neither a server command nor declared by the client",
+                    relative(file)
+                ));
             }
         }
     }
     for id in &manifest.views {
         if advertised.contains(id) {
-            wrong.push(format!("editors/vscode/package.json has a view `{id}`, a server command's id"));
+            wrong.push(format!(
+                "editors/vscode/package.json has a view `{id}`, a server command's id"
+            ));
         }
     }
 
@@ -223,7 +230,8 @@ async fn clients_name_only_the_commands_and_requests_the_server_has() {
 /// `.get<string>('context')`, `.inspect<…>(…)`, `.update(…)`, in a file that opens the
 /// `stella` section.
 fn settings_read(text: &str) -> Vec<String> {
-    if !text.contains("getConfiguration('stella')") && !text.contains("getConfiguration(\"stella\")")
+    if !text.contains("getConfiguration('stella')")
+        && !text.contains("getConfiguration(\"stella\")")
     {
         return Vec::new();
     }
@@ -277,7 +285,10 @@ fn vscode_reads_exactly_the_settings_it_declares() {
         let text = read(file);
         for setting in settings_read(&text) {
             if !manifest.settings.contains(&setting) {
-                wrong.push(format!("{}: reads `{setting}`, which package.json does not declare", relative(file)));
+                wrong.push(format!(
+                    "{}: reads `{setting}`, which package.json does not declare",
+                    relative(file)
+                ));
             }
             read_settings.insert(setting);
         }
@@ -291,7 +302,9 @@ fn vscode_reads_exactly_the_settings_it_declares() {
     read_settings.insert("stella.trace.server".to_owned());
     for setting in &manifest.settings {
         if !read_settings.contains(setting) {
-            wrong.push(format!("package.json declares `{setting}`, which editors/vscode/src never reads"));
+            wrong.push(format!(
+                "package.json declares `{setting}`, which editors/vscode/src never reads"
+            ));
         }
     }
     assert_eq!(wrong, Vec::<String>::new());
@@ -306,7 +319,10 @@ fn settings_are_found_where_a_section_reads_them() {
     assert_eq!(settings_read(text), ["stella.server.extraArgs", "stella.server.path"]);
     assert_eq!(settings_read("map.get('x')"), Vec::<String>::new());
     assert_eq!(
-        literals("run('stella.promote'); x = \"stella/releases\"; y = 'stella.' + z; \"dev.stella.a\"", "stella."),
+        literals(
+            "run('stella.promote'); x = \"stella/releases\"; y = 'stella.' + z; \"dev.stella.a\"",
+            "stella."
+        ),
         ["stella.promote"]
     );
 }
@@ -357,8 +373,17 @@ fn kotlin_declarations(folder: &Path) -> (BTreeSet<String>, String) {
                     break;
                 }
                 let modifier = [
-                    "public", "internal", "private", "open", "abstract", "data", "sealed",
-                    "final", "enum", "annotation", "fun",
+                    "public",
+                    "internal",
+                    "private",
+                    "open",
+                    "abstract",
+                    "data",
+                    "sealed",
+                    "final",
+                    "enum",
+                    "annotation",
+                    "fun",
                 ];
                 if !modifier.contains(&word) {
                     break;
@@ -396,11 +421,19 @@ fn the_jetbrains_plugin_xml_names_only_what_its_sources_declare() {
             let class = attribute.value().to_owned();
             if class.starts_with(&format!("{id}.")) {
                 if !declared.contains(&class) {
-                    wrong.push(format!("<{}> names {class}, which no Kotlin file declares", node.tag_name().name()));
+                    wrong.push(format!(
+                        "<{}> names {class}, which no Kotlin file declares",
+                        node.tag_name().name()
+                    ));
                 }
                 named.insert(class);
-            } else if !class.starts_with("com.intellij.") && !class.starts_with("com.redhat.devtools.lsp4ij.") {
-                wrong.push(format!("<{}> names {class}, outside the plugin and the platform", node.tag_name().name()));
+            } else if !class.starts_with("com.intellij.")
+                && !class.starts_with("com.redhat.devtools.lsp4ij.")
+            {
+                wrong.push(format!(
+                    "<{}> names {class}, outside the plugin and the platform",
+                    node.tag_name().name()
+                ));
             }
         }
     }
@@ -422,13 +455,17 @@ fn the_jetbrains_plugin_xml_names_only_what_its_sources_declare() {
     let elements = |name: &str| -> Vec<roxmltree::Node<'_, '_>> {
         document.descendants().filter(|node| node.has_tag_name(name)).collect()
     };
-    let servers: Vec<&str> = elements("server").iter().map(|node| node.attribute("id").unwrap()).collect();
+    let servers: Vec<&str> =
+        elements("server").iter().map(|node| node.attribute("id").unwrap()).collect();
     assert_eq!(servers, ["stella"]);
     for mapping in elements("fileNamePatternMapping") {
         assert_eq!(mapping.attribute("serverId"), Some("stella"));
         assert_eq!(mapping.attribute("patterns"), Some("*.stella.yaml;*.stella.yml"));
     }
-    assert!(kotlin.contains("SERVER_ID = \"stella\""), "the tool window asks for the server by its id");
+    assert!(
+        kotlin.contains("SERVER_ID = \"stella\""),
+        "the tool window asks for the server by its id"
+    );
     let groups: BTreeSet<&str> =
         elements("notificationGroup").iter().map(|node| node.attribute("id").unwrap()).collect();
     for used in literals_after(&kotlin, ".getNotificationGroup(") {
@@ -482,7 +519,9 @@ fn small_toml(text: &str) -> Value {
         }
         let Some((key, value)) = line.split_once(" = ") else { fail() };
         let value = if let Some(items) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            Value::Array(items.split(", ").map(|item| string(item).unwrap_or_else(|| fail())).collect())
+            Value::Array(
+                items.split(", ").map(|item| string(item).unwrap_or_else(|| fail())).collect(),
+            )
         } else {
             string(value).unwrap_or_else(|| fail())
         };

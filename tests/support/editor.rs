@@ -29,7 +29,9 @@ pub fn available(program: &str, test: &str) -> bool {
 
     let required = std::env::var_os("STELLA_EDITOR_TESTS").is_some_and(|value| value == "1");
     assert!(!required, "STELLA_EDITOR_TESTS=1 but `{program} --version` does not run");
-    eprintln!("{test}: skipped, `{program}` is not installed (set STELLA_EDITOR_TESTS=1 to require it)");
+    eprintln!(
+        "{test}: skipped, `{program}` is not installed (set STELLA_EDITOR_TESTS=1 to require it)"
+    );
     false
 }
 
@@ -87,7 +89,9 @@ pub fn run(command: &mut Command, home: &Path, what: &str) -> (String, String) {
     let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
     match status {
-        None => panic!("{what} did not end within {DEADLINE:?}; stdout:\n{stdout}\nstderr:\n{stderr}"),
+        None => {
+            panic!("{what} did not end within {DEADLINE:?}; stdout:\n{stdout}\nstderr:\n{stderr}")
+        }
         Some(status) if !status.success() => {
             panic!("{what} ended with {status}; stdout:\n{stdout}\nstderr:\n{stderr}")
         }
@@ -108,9 +112,29 @@ pub fn broken_diagnostics() -> serde_json::Value {
         })
     };
     serde_json::json!([
-        diagnostic((4, 2), (4, 12), "unknown-key", "unknown property `tag_patern` (did you mean `tag_pattern`?)"),
-        diagnostic((6, 11), (6, 16), "invalid-value", "`name` `ünï` does not match the required pattern `^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`"),
-        diagnostic((6, 89), (6, 93), "unknown-key", "unknown property `port`; expected one of: build_context, dockerfile, image, name"),
-        diagnostic((10, 4), (10, 5), "missing-key", "environment is missing required property `require_tests`"),
+        diagnostic(
+            (4, 2),
+            (4, 12),
+            "unknown-key",
+            "unknown property `tag_patern` (did you mean `tag_pattern`?)"
+        ),
+        diagnostic(
+            (6, 11),
+            (6, 16),
+            "invalid-value",
+            "`name` `ünï` does not match the required pattern `^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`"
+        ),
+        diagnostic(
+            (6, 89),
+            (6, 93),
+            "unknown-key",
+            "unknown property `port`; expected one of: build_context, dockerfile, image, name"
+        ),
+        diagnostic(
+            (10, 4),
+            (10, 5),
+            "missing-key",
+            "environment is missing required property `require_tests`"
+        ),
     ])
 }
