@@ -3,10 +3,10 @@
 package dev.stella.intellij.lsp
 
 import com.intellij.execution.configurations.PathEnvironmentVariableUtil
+import com.intellij.notification.NotificationAction
 import com.intellij.notification.NotificationGroupManager
 import com.intellij.notification.NotificationType
 import com.intellij.openapi.options.ShowSettingsUtil
-import com.intellij.notification.NotificationAction
 import com.intellij.openapi.project.Project
 import dev.stella.intellij.settings.StellaConfigurable
 import dev.stella.intellij.settings.StellaSettings
@@ -35,10 +35,11 @@ object StellaBinary {
         val configured = StellaSettings.getInstance().binaryPath
         val content = if (configured.isEmpty()) {
             "No $PROGRAM on PATH. Install it with <code>cargo install --path .</code> in the " +
-                "stella-lsp repository, or set its path in Settings | Tools | Stella."
+                "stella-lsp repository, or set its path in Settings | Tools | Stella, then " +
+                "reopen the file."
         } else {
             "$configured is not an executable file. Set the path of $PROGRAM in " +
-                "Settings | Tools | Stella."
+                "Settings | Tools | Stella, then reopen the file."
         }
         NotificationGroupManager.getInstance()
             .getNotificationGroup("Stella")

@@ -1,14 +1,13 @@
-// The plugin's settings: where the stella-lsp binary is. Application-level only, so that a
-// project someone else wrote can never choose the program the IDE runs.
+// The plugin's settings: where the stella-lsp binary is. An application service (registered
+// in plugin.xml), never a project one, so that a project someone else wrote can never choose
+// the program the IDE runs.
 package dev.stella.intellij.settings
 
 import com.intellij.openapi.application.ApplicationManager
 import com.intellij.openapi.components.PersistentStateComponent
-import com.intellij.openapi.components.Service
 import com.intellij.openapi.components.State
 import com.intellij.openapi.components.Storage
 
-@Service(Service.Level.APP)
 @State(name = "StellaSettings", storages = [Storage("stella-lsp.xml")])
 class StellaSettings : PersistentStateComponent<StellaSettings.Values> {
     /** What is stored; an empty path means `stella-lsp` on `PATH`. */

@@ -46,7 +46,7 @@ class StellaListPanel(
             .getLanguageServer(SERVER_ID)
             .thenCompose { item ->
                 val server = item?.server as? StellaServerApi
-                    ?: return@thenCompose CompletableFuture.failedFuture(
+                    ?: return@thenCompose CompletableFuture.failedFuture<JsonElement>(
                         IllegalStateException("the Stella language server is not running; open a .stella.yaml"),
                     )
                 request(server)
