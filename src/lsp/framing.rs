@@ -6,6 +6,8 @@
 //! or response, and passes it on; anything else is logged on stderr and skipped. After a
 //! broken header it looks for the next `Content-Length:` and carries on from there.
 
+use std::borrow::Cow;
+
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -101,8 +103,11 @@ fn skip_to_next_header(buffer: &[u8]) -> usize {
 /// The fields that make a JSON-RPC message what it is; the rest is skipped unread.
 #[derive(Deserialize)]
 struct Probe<'a> {
-    jsonrpc: Option<&'a str>,
-    method: Option<&'a str>,
+    // Owned when the JSON escapes a character: Neovim writes `"textDocument\/didOpen"`.
+    #[serde(borrow)]
+    jsonrpc: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    method: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "present")]
     id: bool,
     #[serde(default, deserialize_with = "present")]
@@ -121,7 +126,7 @@ fn is_message(body: &[u8]) -> bool {
     let Ok(probe) = serde_json::from_slice::<Probe<'_>>(body) else {
         return false;
     };
-    probe.jsonrpc == Some("2.0")
+    probe.jsonrpc.as_deref() == Some("2.0")
         && (probe.method.is_some() || (probe.id && (probe.result || probe.error)))
 }
 
@@ -159,5 +164,13 @@ mod tests {
         assert!(!is_message(br#"{"a":"#));
         assert!(!is_message(br#"{"jsonrpc":"2.0","id":3}"#));
         assert!(!is_message(br#"{"method":"x"}"#));
+    }
+
+    #[test]
+    fn escaped_strings_are_json_rpc_too() {
+        // Neovim's encoder escapes every `/`.
+        assert!(is_message(br#"{"jsonrpc":"2.0","method":"textDocument\/didOpen","params":{}}"#));
+        assert!(is_message(br#"{"jsonrpc":"2\u002e0","id":1,"result":null}"#));
+        assert!(!is_message(br#"{"jsonrpc":"2\u002e1","id":1,"result":null}"#));
     }
 }

@@ -7,6 +7,7 @@
 #![allow(dead_code, reason = "each test file uses a different part of the harness")]
 #![allow(clippy::needless_pass_by_value, reason = "`json!` arguments read better by value")]
 
+pub mod editor;
 pub mod fake;
 pub mod git;
 pub mod orchestrated;
