@@ -1,0 +1,120 @@
+/**
+ * The one owner of the language client: finds the server, starts, stops and restarts it,
+ * and tells the views when the client changes.
+ */
+
+import * as vscode from 'vscode';
+import {
+    LanguageClient,
+    LanguageClientOptions,
+    ServerOptions,
+    State,
+} from 'vscode-languageclient/node';
+
+import * as bootstrap from './bootstrap';
+import * as config from './config';
+
+/** The files the server analyses: `.stella.yaml`, `.stella.yml` and the global config. */
+export const DOCUMENT_SELECTOR = [
+    { scheme: 'file', pattern: '**/.stella.yaml' },
+    { scheme: 'file', pattern: '**/.stella.yml' },
+    { scheme: 'file', pattern: '**/.stella/config.yaml' },
+    { scheme: 'file', pattern: '**/.stella/config.yml' },
+];
+
+export class Ctx implements vscode.Disposable {
+    readonly output: vscode.LogOutputChannel;
+    private client: LanguageClient | undefined;
+    private readonly changed = new vscode.EventEmitter<LanguageClient | undefined>();
+    /** Fires when a client starts or stops. */
+    readonly onDidChangeClient = this.changed.event;
+
+    constructor(private readonly extensionPath: string) {
+        this.output = vscode.window.createOutputChannel('Stella', { log: true });
+    }
+
+    /** The running client, if any. */
+    running(): LanguageClient | undefined {
+        if (this.client === undefined || this.client.state !== State.Running) {
+            return undefined;
+        }
+        return this.client;
+    }
+
+    /** Starts the server; a server that cannot be found or started is shown to the user. */
+    async start(): Promise<void> {
+        const found = bootstrap.server({
+            configured: config.serverPath(),
+            extensionPath: this.extensionPath,
+            platform: process.platform,
+            arch: process.arch,
+            pathVariable: process.env['PATH'],
+        });
+        if (found.kind === 'missing') {
+            const message = bootstrap.missingMessage(found.tried);
+            this.output.error(message);
+            void vscode.window.showErrorMessage(message);
+            return;
+        }
+
+        const client = new LanguageClient('stella', 'Stella', serverOptions(found.command), {
+            ...clientOptions(),
+            outputChannel: this.output,
+        });
+        this.client = client;
+        this.output.info(`starting ${found.command}`);
+        try {
+            await client.start();
+        } catch (error) {
+            const message = `Stella: the server ${found.command} did not start: ${String(error)}`;
+            this.output.error(message);
+            void vscode.window.showErrorMessage(message);
+            return;
+        }
+        this.changed.fire(client);
+    }
+
+    async stop(): Promise<void> {
+        const client = this.client;
+        this.client = undefined;
+        if (client === undefined) {
+            return;
+        }
+
+        this.changed.fire(undefined);
+        try {
+            await client.dispose();
+        } catch (error) {
+            this.output.warn(`stopping the server: ${String(error)}`);
+        }
+    }
+
+    async restart(): Promise<void> {
+        await this.stop();
+
+        await this.start();
+    }
+
+    dispose(): void {
+        void this.stop();
+        this.changed.dispose();
+    }
+}
+
+function serverOptions(command: string): ServerOptions {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const context = config.context();
+    if (context !== undefined) {
+        env['STELLA_CONTEXT'] = context;
+    }
+    return { command, args: ['serve', ...config.extraArgs()], options: { env } };
+}
+
+function clientOptions(): LanguageClientOptions {
+    return {
+        documentSelector: DOCUMENT_SELECTOR,
+        // The server reads nothing from the editor's settings; `stella.trace.server` is
+        // read by the client itself.
+        synchronize: {},
+    };
+}

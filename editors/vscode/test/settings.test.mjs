@@ -1,0 +1,97 @@
+// `stella.context` reaches the server as STELLA_CONTEXT: from user settings, or from the
+// workspace only when it is trusted. A change restarts the server.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { startFake, TOKEN } from './support/fake-orchestrator.mjs';
+import {
+    activate,
+    serverBinary,
+    temporaryFolder,
+    testing,
+    waitFor,
+} from './support/harness.mjs';
+
+let fake;
+let extension;
+
+before(async () => {
+    fake = await startFake();
+    const home = temporaryFolder('stella-home-');
+    fs.mkdirSync(path.join(home, '.stella'));
+    fs.writeFileSync(
+        path.join(home, '.stella', 'config.yaml'),
+        `current_context: production
+contexts:
+  production:
+    server: ${fake.url}
+  staging:
+    server: ${fake.url}
+`,
+    );
+    process.env.HOME = home;
+    process.env.STELLA_TOKEN = TOKEN;
+    delete process.env.STELLA_SERVER;
+    delete process.env.STELLA_CONFIG;
+    delete process.env.STELLA_CONTEXT;
+
+    testing.settings.set('server.path', { globalValue: serverBinary() });
+    extension = await activate();
+});
+
+after(async () => {
+    await extension?.deactivate();
+    await fake?.close();
+});
+
+function statusItem() {
+    return testing.statusBarItems.find((item) => item.command === 'stella.client.showOutput');
+}
+
+function starts() {
+    return testing.outputChannels
+        .get('Stella')
+        .lines.filter((line) => line.startsWith('[info] starting ')).length;
+}
+
+/**
+ * Changes settings and waits for the restart they cause to begin: the old server is gone
+ * from the status bar, so what it reads next comes from the new one.
+ */
+async function changeAndRestart(changes) {
+    const before = starts();
+    testing.changeSettings(changes);
+    await waitFor('the restart', () => (starts() > before ? true : undefined));
+}
+
+/** Waits until the status bar reads `text`. */
+async function statusReads(text) {
+    const item = statusItem();
+    await waitFor(`the status bar to read ${text} (it reads ${item.text})`, () =>
+        item.text === text ? true : undefined,
+    );
+}
+
+test('without stella.context the config file current context is used', async () => {
+    await statusReads('$(check) Stella: production · jane@example.com');
+});
+
+test('stella.context from user settings selects the context and restarts the server', async () => {
+    await changeAndRestart({ context: { globalValue: 'staging' } });
+
+    await statusReads('$(check) Stella: staging · jane@example.com');
+    const output = testing.outputChannels.get('Stella').lines;
+    assert.ok(output.includes('[info] settings changed; restarting the server'), output.join('\n'));
+});
+
+test('a workspace value of stella.context counts only in a trusted workspace', async () => {
+    testing.trusted = false;
+    await changeAndRestart({ context: { globalValue: 'staging', workspaceValue: 'production' } });
+    await statusReads('$(check) Stella: staging · jane@example.com');
+
+    testing.trusted = true;
+    await changeAndRestart({ context: { globalValue: 'staging', workspaceValue: 'production' } });
+    await statusReads('$(check) Stella: production · jane@example.com');
+});
