@@ -42,12 +42,9 @@ export function register(
         vscode.commands.registerCommand('stella.client.promote', async (node?: Node) => {
             await promote(ctx, node);
         }),
-        vscode.commands.registerCommand(
-            'stella.client.showDeploymentLogs',
-            async (id?: string) => {
-                await logs.show(id);
-            },
-        ),
+        vscode.commands.registerCommand('stella.client.showDeploymentLogs', async (id?: string) => {
+            await logs.show(id);
+        }),
     ];
 }
 
@@ -226,7 +223,8 @@ export class DeploymentLogs implements vscode.Disposable {
         this.channel.clear();
         this.channel.show(true);
         this.channel.appendLine(`Deployment ${chosen}`);
-        await this.stream(client, chosen, generation);
+        // The log may go on for minutes: the command returns once it has started.
+        void this.stream(client, chosen, generation);
     }
 
     private async pick(client: LanguageClient): Promise<string | undefined> {

@@ -46,3 +46,11 @@ export function context(): string | undefined {
     );
     return value?.trim();
 }
+
+export type Trace = 'off' | 'messages' | 'verbose';
+
+/** `stella.trace.server`, from any scope (it only sets how much the editor logs). */
+export function traceServer(): Trace {
+    const value = section().get<string>('trace.server');
+    return value === 'messages' || value === 'verbose' ? value : 'off';
+}

@@ -13,6 +13,7 @@ import {
 
 import * as bootstrap from './bootstrap';
 import * as config from './config';
+import { TraceChannel } from './trace';
 
 /** The files the server analyses: `.stella.yaml`, `.stella.yml` and the global config. */
 export const DOCUMENT_SELECTOR = [
@@ -24,6 +25,7 @@ export const DOCUMENT_SELECTOR = [
 
 export class Ctx implements vscode.Disposable {
     readonly output: vscode.LogOutputChannel;
+    readonly traceOutput: TraceChannel;
     private client: LanguageClient | undefined;
     private readonly changed = new vscode.EventEmitter<LanguageClient | undefined>();
     /** Fires when a client starts or stops. */
@@ -31,6 +33,7 @@ export class Ctx implements vscode.Disposable {
 
     constructor(private readonly extensionPath: string) {
         this.output = vscode.window.createOutputChannel('Stella', { log: true });
+        this.traceOutput = new TraceChannel();
     }
 
     /** The running client, if any. */
@@ -60,6 +63,7 @@ export class Ctx implements vscode.Disposable {
         const client = new LanguageClient('stella', 'Stella', serverOptions(found.command), {
             ...clientOptions(),
             outputChannel: this.output,
+            traceOutputChannel: this.traceOutput,
         });
         this.client = client;
         this.output.info(`starting ${found.command}`);
@@ -98,6 +102,7 @@ export class Ctx implements vscode.Disposable {
     dispose(): void {
         void this.stop();
         this.changed.dispose();
+        this.traceOutput.dispose();
     }
 }
 

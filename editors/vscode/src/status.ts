@@ -60,7 +60,10 @@ export class StatusItem implements vscode.Disposable {
 /** The item's text and tooltip for a status, or for no running server. */
 export function statusView(status: ext.Status | undefined): { text: string; tooltip: string } {
     if (status === undefined) {
-        return { text: '$(circle-slash) Stella: not running', tooltip: 'The server is not running' };
+        return {
+            text: '$(circle-slash) Stella: not running',
+            tooltip: 'The server is not running',
+        };
     }
 
     const context = status.context ?? 'default';

@@ -8,7 +8,11 @@ import { afterEach, test } from 'node:test';
 import {
     activate,
     closedPortUrl,
-    serverBinary, temporaryFolder, testing, waitFor } from './support/harness.mjs';
+    serverBinary,
+    temporaryFolder,
+    testing,
+    waitFor,
+} from './support/harness.mjs';
 
 const platform = `${process.platform}-${process.arch}`;
 let extension;
@@ -96,4 +100,26 @@ test('the binary bundled in the package is found without settings', async () => 
         output.includes(`[info] starting ${path.join(packaged, 'server', platform, 'stella-lsp')}`),
         output.join('\n'),
     );
+});
+
+test('extra arguments come from user settings only', async () => {
+    process.env.PATH = '';
+    process.env.HOME = temporaryFolder('stella-home-');
+    process.env.STELLA_SERVER = await closedPortUrl();
+    testing.settings.set('server.path', { globalValue: serverBinary() });
+    testing.settings.set('server.extraArgs', { workspaceValue: ['--bogus'] });
+
+    extension = await activate(temporaryFolder('stella-extension-'));
+    await extension.deactivate();
+    const fromWorkspace = testing.messages.splice(0);
+    testing.settings.set('server.extraArgs', { globalValue: ['--bogus'] });
+    extension = await activate(temporaryFolder('stella-extension-'));
+
+    // `stella-lsp serve --bogus` exits with a usage error: the arguments were passed.
+    assert.deepEqual(fromWorkspace, []);
+    assert.match(
+        testing.messages.at(-1).message,
+        new RegExp(`^Stella: the server ${serverBinary()} did not start: `),
+    );
+    assert.deepEqual(statusText(), ['$(circle-slash) Stella: not running']);
 });

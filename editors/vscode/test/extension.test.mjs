@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { startFake, TOKEN } from './support/fake-orchestrator.mjs';
 import {
     activate,
+    extensionRoot,
     serverBinary,
     temporaryFolder,
     testing,
@@ -85,6 +86,35 @@ test('activation registers the commands of the extension and of the server', () 
         'stella.refresh',
         'stella.validate',
     ]);
+});
+
+test('the manifest contributes exactly the commands, view and settings the extension uses', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(extensionRoot, 'package.json'), 'utf8'));
+    const contributed = manifest.contributes.commands.map((command) => command.command).sort();
+    const registered = [...testing.commands.keys()].filter((id) => id.startsWith('stella.client.'));
+
+    assert.deepEqual(contributed, registered.sort());
+    assert.deepEqual(
+        Object.values(manifest.contributes.views)
+            .flat()
+            .map((view) => view.id),
+        [...testing.treeProviders.keys()],
+    );
+    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties).sort(), [
+        'stella.context',
+        'stella.server.extraArgs',
+        'stella.server.path',
+        'stella.trace.server',
+    ]);
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces, {
+        supported: 'limited',
+        description: manifest.capabilities.untrustedWorkspaces.description,
+        restrictedConfigurations: [
+            'stella.server.path',
+            'stella.server.extraArgs',
+            'stella.context',
+        ],
+    });
 });
 
 test('a broken .stella.yaml gets the server diagnostics as editor diagnostics', async () => {
@@ -235,14 +265,13 @@ test('promote offers the environments, and the chosen one is promoted once confi
                 ['1.2.0 (rel-abc123)', '1.1.0 (rel-old999)', 'Cancel'],
             ],
             ['warning', 'Promote rel-abc123 to production?', ['Promote', 'Cancel']],
-            [
-                'info',
-                'Promotion pro-1 of rel-abc123 to production created (pending approval)',
-                [],
-            ],
+            ['info', 'Promotion pro-1 of rel-abc123 to production created (pending approval)', []],
         ],
     );
-    assert.equal(outcome.message, 'Promotion pro-1 of rel-abc123 to production created (pending approval)');
+    assert.equal(
+        outcome.message,
+        'Promotion pro-1 of rel-abc123 to production created (pending approval)',
+    );
     const promotions = received('POST', '/api/v1/promotions');
     assert.equal(promotions.length, 1);
     assert.equal(promotions[0].headers['content-type'], 'application/json');
@@ -264,7 +293,10 @@ test('promote from a release in the tree names that release; a dismissed confirm
         testing.messages.slice(messagesBefore).find((shown) => !shown.message.endsWith('?')),
     );
 
-    assert.equal(testing.quickPicks.at(-1).options.title, 'Promote my-service 1.1.0 to which environment?');
+    assert.equal(
+        testing.quickPicks.at(-1).options.title,
+        'Promote my-service 1.1.0 to which environment?',
+    );
     assert.deepEqual(
         testing.messages.slice(messagesBefore).map((shown) => [shown.severity, shown.message]),
         [
@@ -302,11 +334,15 @@ test('deployment logs stream page by page into their output channel', async () =
     testing.quickPick = (items) => items[0];
 
     await vscode.commands.executeCommand('stella.client.showDeploymentLogs');
+    const channel = testing.outputChannels.get('Stella deployment logs');
+    await waitFor('the end of the log', () =>
+        channel.lines.at(-1) === '[log complete]' ? true : undefined,
+    );
 
     assert.deepEqual(testing.quickPicks.at(-1).items, [
         { label: 'dep-7', description: 'rel-abc123 to env-stg, running' },
     ]);
-    assert.deepEqual(testing.outputChannels.get('Stella deployment logs').lines, [
+    assert.deepEqual(channel.lines, [
         'Deployment dep-7',
         '2026-12-04T10:00:00Z info [pull] pulling images',
         '2026-12-04T10:00:05Z warn [rollout] one pod restarted',

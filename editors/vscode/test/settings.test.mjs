@@ -1,5 +1,6 @@
 // `stella.context` reaches the server as STELLA_CONTEXT: from user settings, or from the
-// workspace only when it is trusted. A change restarts the server.
+// workspace only when it is trusted, and a change restarts the server. `stella.trace.server`
+// turns the LSP trace on and off.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +12,7 @@ import {
     serverBinary,
     temporaryFolder,
     testing,
+    vscode,
     waitFor,
 } from './support/harness.mjs';
 
@@ -94,4 +96,32 @@ test('a workspace value of stella.context counts only in a trusted workspace', a
     testing.trusted = true;
     await changeAndRestart({ context: { globalValue: 'staging', workspaceValue: 'production' } });
     await statusReads('$(check) Stella: production · jane@example.com');
+});
+
+test('stella.trace.server turns the LSP trace on and off without a restart', async () => {
+    const trace = testing.outputChannels.get('Stella trace');
+    const before = starts();
+    assert.deepEqual(trace.lines, []);
+
+    testing.changeSettings({ 'trace.server': { globalValue: 'messages' } });
+    await vscode.commands.executeCommand('stella.client.refresh');
+
+    // The 5 s status poll may interleave its own lines; ours are among them.
+    assert.ok(
+        trace.lines.some((line) => /^Sending request 'stella\/status - \(\d+\)'\.$/.test(line)),
+        trace.lines.join('\n'),
+    );
+    assert.ok(
+        trace.lines.some((line) =>
+            /^Received response 'stella\/status - \(\d+\)' in \d+ms\.$/.test(line),
+        ),
+        trace.lines.join('\n'),
+    );
+
+    testing.changeSettings({ 'trace.server': { globalValue: 'off' } });
+    trace.clear();
+    await vscode.commands.executeCommand('stella.client.refresh');
+
+    assert.deepEqual(trace.lines, []);
+    assert.equal(starts(), before);
 });

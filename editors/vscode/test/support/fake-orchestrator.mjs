@@ -26,8 +26,20 @@ const olderRelease = {
 };
 
 const environments = [
-    { id: 'env-dev', name: 'development', promotion_order: 1, status: 'active', current_release_id: 'rel-abc123' },
-    { id: 'env-stg', name: 'staging', promotion_order: 2, status: 'active', current_release_id: 'rel-abc123' },
+    {
+        id: 'env-dev',
+        name: 'development',
+        promotion_order: 1,
+        status: 'active',
+        current_release_id: 'rel-abc123',
+    },
+    {
+        id: 'env-stg',
+        name: 'staging',
+        promotion_order: 2,
+        status: 'active',
+        current_release_id: 'rel-abc123',
+    },
     {
         id: 'env-prd',
         name: 'production',
@@ -40,9 +52,27 @@ const environments = [
 ];
 
 const logLines = [
-    { seq: 1, timestamp: '2026-12-04T10:00:00Z', level: 'info', step: 'pull', message: 'pulling images' },
-    { seq: 2, timestamp: '2026-12-04T10:00:05Z', level: 'warn', step: 'rollout', message: 'one pod restarted' },
-    { seq: 3, timestamp: '2026-12-04T10:00:09Z', level: 'info', step: 'rollout', message: 'rollout complete' },
+    {
+        seq: 1,
+        timestamp: '2026-12-04T10:00:00Z',
+        level: 'info',
+        step: 'pull',
+        message: 'pulling images',
+    },
+    {
+        seq: 2,
+        timestamp: '2026-12-04T10:00:05Z',
+        level: 'warn',
+        step: 'rollout',
+        message: 'one pod restarted',
+    },
+    {
+        seq: 3,
+        timestamp: '2026-12-04T10:00:09Z',
+        level: 'info',
+        step: 'rollout',
+        message: 'rollout complete',
+    },
 ];
 
 /** Starts the fake on a free port; `requests` lists `{method, path, query, headers, body}`. */

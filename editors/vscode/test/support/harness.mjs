@@ -23,9 +23,13 @@ export const { testing } = vscode;
 
 /** The server binary the tests run: `STELLA_LSP_BIN`, else the repository's release build. */
 export function serverBinary() {
-    const binary = process.env.STELLA_LSP_BIN ?? path.resolve(extensionRoot, '..', '..', 'target', 'release', 'stella-lsp');
+    const binary =
+        process.env.STELLA_LSP_BIN ??
+        path.resolve(extensionRoot, '..', '..', 'target', 'release', 'stella-lsp');
     if (!fs.existsSync(binary)) {
-        throw new Error(`no server binary at ${binary}: build it with cargo build --release, or set STELLA_LSP_BIN`);
+        throw new Error(
+            `no server binary at ${binary}: build it with cargo build --release, or set STELLA_LSP_BIN`,
+        );
     }
     return binary;
 }

@@ -48,7 +48,10 @@ class EventEmitter {
 class CancellationTokenSource {
     constructor() {
         this.emitter = new EventEmitter();
-        this.token = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };
+        this.token = {
+            isCancellationRequested: false,
+            onCancellationRequested: this.emitter.event,
+        };
     }
     cancel() {
         if (!this.token.isCancellationRequested) {
@@ -117,7 +120,9 @@ class Position {
         this.character = character;
     }
     isBefore(other) {
-        return this.line < other.line || (this.line === other.line && this.character < other.character);
+        return (
+            this.line < other.line || (this.line === other.line && this.character < other.character)
+        );
     }
     isEqual(other) {
         return this.line === other.line && this.character === other.character;
@@ -212,7 +217,11 @@ class CodeActionKind {
         return new CodeActionKind(this.value ? `${this.value}.${part}` : part);
     }
     contains(other) {
-        return this.value === '' || other.value === this.value || other.value.startsWith(`${this.value}.`);
+        return (
+            this.value === '' ||
+            other.value === this.value ||
+            other.value.startsWith(`${this.value}.`)
+        );
     }
     intersects(other) {
         return this.contains(other) || other.contains(this);
@@ -425,11 +434,16 @@ function matchesFilter(filter, document) {
     if (filter.language !== undefined && filter.language !== document.languageId) {
         return false;
     }
-    if (filter.scheme !== undefined && filter.scheme !== '*' && filter.scheme !== document.uri.scheme) {
+    if (
+        filter.scheme !== undefined &&
+        filter.scheme !== '*' &&
+        filter.scheme !== document.uri.scheme
+    ) {
         return false;
     }
     if (filter.pattern !== undefined) {
-        const pattern = typeof filter.pattern === 'string' ? filter.pattern : filter.pattern.pattern;
+        const pattern =
+            typeof filter.pattern === 'string' ? filter.pattern : filter.pattern.pattern;
         return globRegExp(pattern).test(document.uri.path);
     }
     return true;
@@ -467,7 +481,13 @@ const workspace = {
     get workspaceFolders() {
         return testing.folder === undefined
             ? undefined
-            : [{ uri: Uri.file(testing.folder), name: nodePath.basename(testing.folder), index: 0 }];
+            : [
+                  {
+                      uri: Uri.file(testing.folder),
+                      name: nodePath.basename(testing.folder),
+                      index: 0,
+                  },
+              ];
     },
     get textDocuments() {
         return documents.filter((document) => !document.isClosed);
@@ -626,7 +646,11 @@ testing.open = async (path) => {
     const uri = Uri.file(path);
     const document = await workspace.openTextDocument(uri);
     const editor = { document, selection: new Range(0, 0, 0, 0), viewColumn: 1 };
-    tabGroup.tabs.push({ input: new TabInputText(uri), label: nodePath.basename(path), group: tabGroup });
+    tabGroup.tabs.push({
+        input: new TabInputText(uri),
+        label: nodePath.basename(path),
+        group: tabGroup,
+    });
     window.activeTextEditor = editor;
     window.visibleTextEditors = [...window.visibleTextEditors, editor];
     events.tabs.fire({ opened: [tabGroup.tabs.at(-1)], closed: [], changed: [] });
