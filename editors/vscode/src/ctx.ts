@@ -28,6 +28,8 @@ export class Ctx implements vscode.Disposable {
     readonly traceOutput: TraceChannel;
     private client: LanguageClient | undefined;
     private readonly changed = new vscode.EventEmitter<LanguageClient | undefined>();
+    /** Starts and stops run one after the other, so that two quick restarts leave one server. */
+    private lifecycle: Promise<void> = Promise.resolve();
     /** Fires when a client starts or stops. */
     readonly onDidChangeClient = this.changed.event;
 
@@ -45,7 +47,30 @@ export class Ctx implements vscode.Disposable {
     }
 
     /** Starts the server; a server that cannot be found or started is shown to the user. */
-    async start(): Promise<void> {
+    start(): Promise<void> {
+        return this.inTurn(() => this.startNow());
+    }
+
+    stop(): Promise<void> {
+        return this.inTurn(() => this.stopNow());
+    }
+
+    restart(): Promise<void> {
+        return this.inTurn(async () => {
+            await this.stopNow();
+
+            await this.startNow();
+        });
+    }
+
+    /** Runs `step` after every start and stop asked for before it. */
+    private inTurn(step: () => Promise<void>): Promise<void> {
+        const done = this.lifecycle.then(step, step);
+        this.lifecycle = done.catch(() => undefined);
+        return done;
+    }
+
+    private async startNow(): Promise<void> {
         const found = bootstrap.server({
             configured: config.serverPath(),
             extensionPath: this.extensionPath,
@@ -78,7 +103,7 @@ export class Ctx implements vscode.Disposable {
         this.changed.fire(client);
     }
 
-    async stop(): Promise<void> {
+    private async stopNow(): Promise<void> {
         const client = this.client;
         this.client = undefined;
         if (client === undefined) {
@@ -91,12 +116,6 @@ export class Ctx implements vscode.Disposable {
         } catch (error) {
             this.output.warn(`stopping the server: ${String(error)}`);
         }
-    }
-
-    async restart(): Promise<void> {
-        await this.stop();
-
-        await this.start();
     }
 
     dispose(): void {

@@ -2,6 +2,7 @@
 // workspace only when it is trusted, and a change restarts the server. `stella.trace.server`
 // turns the LSP trace on and off.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -68,6 +69,18 @@ async function changeAndRestart(changes) {
     await waitFor('the restart', () => (starts() > before ? true : undefined));
 }
 
+/** The servers this process runs now (the client spawns them as its children). */
+function servers() {
+    const listed = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], {
+        encoding: 'utf8',
+    });
+    return listed.stdout
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([, command]) => command === 'stella-lsp')
+        .map(([pid]) => Number(pid));
+}
+
 /** Waits until the status bar reads `text`. */
 async function statusReads(text) {
     const item = statusItem();
@@ -96,6 +109,19 @@ test('a workspace value of stella.context counts only in a trusted workspace', a
     testing.trusted = true;
     await changeAndRestart({ context: { globalValue: 'staging', workspaceValue: 'production' } });
     await statusReads('$(check) Stella: production · jane@example.com');
+});
+
+test('two quick changes restart the server twice and leave one running', async () => {
+    const before = starts();
+
+    testing.changeSettings({ context: { globalValue: 'staging' } });
+    testing.changeSettings({ context: { globalValue: 'production' } });
+    await waitFor('two restarts', () => (starts() === before + 2 ? true : undefined));
+    await statusReads('$(check) Stella: production · jane@example.com');
+
+    await waitFor(`one server (running: ${servers().join(', ')})`, () =>
+        servers().length === 1 ? true : undefined,
+    );
 });
 
 test('stella.trace.server turns the LSP trace on and off without a restart', async () => {
