@@ -10,7 +10,11 @@ if ! command -v npm >/dev/null 2>&1; then
   exit 1
 fi
 
-binary="${STELLA_LSP_BIN:-$PWD/../../target/release/stella-lsp}"
+# The release build of the repository (CARGO_TARGET_DIR, when set, is relative to the root).
+root="$(cd ../.. && pwd)"
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+binary="${STELLA_LSP_BIN:-$target/release/stella-lsp}"
 if [ ! -x "$binary" ]; then
   echo "editors/vscode/ci.sh: no server at $binary; run cargo build --release first" >&2
   exit 1
