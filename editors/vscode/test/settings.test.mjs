@@ -151,3 +151,30 @@ test('stella.trace.server turns the LSP trace on and off without a restart', asy
     assert.deepEqual(trace.lines, []);
     assert.equal(starts(), before);
 });
+
+test('a token the orchestrator refuses shows as not signed in', async () => {
+    process.env.STELLA_TOKEN = 'stl_REVOKED';
+    try {
+        await vscode.commands.executeCommand('stella.client.restartServer');
+        await statusReads('$(warning) Stella: production (not signed in)');
+    } finally {
+        process.env.STELLA_TOKEN = TOKEN;
+    }
+
+    assert.deepEqual(statusItem().tooltip.split('\n'), [
+        `Server: ${fake.url}`,
+        'Signed in as: nobody',
+        'Reachable: yes',
+        'Stella 2.4.1 (API 1.0)',
+        `Not signed in to Stella at ${fake.url}: run \`stella auth login\` or set STELLA_TOKEN (server said: missing or invalid token)`,
+    ]);
+    // The release view says the same instead of listing releases.
+    const tree = testing.treeProviders.get('stellaReleases');
+    const nodes = await tree.getChildren(undefined);
+    assert.deepEqual(
+        nodes.map((node) => tree.getTreeItem(node).label),
+        [
+            `Not signed in to Stella at ${fake.url}: run \`stella auth login\` or set STELLA_TOKEN (server said: missing or invalid token)`,
+        ],
+    );
+});
