@@ -29,21 +29,41 @@ pub fn code_actions(
     let Some(snapshot) = store.snapshot(uri) else {
         return Vec::new();
     };
-    let (format, analysis) = match snapshot.kind {
-        DocumentKind::Stella => {
-            (Format::Stella, core::analyze(&snapshot.text, &core::Context::default()))
-        }
-        DocumentKind::GlobalConfig => (Format::GlobalConfig, core::global::analyze(&snapshot.text)),
+    let format = match snapshot.kind {
+        DocumentKind::Stella => Format::Stella,
+        DocumentKind::GlobalConfig => Format::GlobalConfig,
         DocumentKind::Other => return Vec::new(),
     };
 
     let line_index = LineIndex::new(&snapshot.text);
     let requested = span(&line_index, &snapshot, params.range);
-    let diagnostics: Vec<core::Diagnostic> = analysis
-        .diagnostics
-        .into_iter()
-        .filter(|diagnostic| meets(diagnostic.span, requested))
-        .collect();
+    let published = store.current_analysis(uri).filter(|cached| cached.version == snapshot.version);
+    // Each diagnostic in the core's terms, beside the form the client was sent.
+    let pairs: Vec<(core::Diagnostic, ls_types::Diagnostic)> = match published {
+        Some(cached) => cached
+            .diagnostics
+            .iter()
+            .filter_map(|sent| Some((ours(&line_index, &snapshot, sent)?, sent.clone())))
+            .filter(|(diagnostic, _)| meets(diagnostic.span, requested))
+            .collect(),
+        None => analysis(&snapshot, format)
+            .diagnostics
+            .into_iter()
+            .filter(|diagnostic| meets(diagnostic.span, requested))
+            .map(|diagnostic| {
+                let sent = to_proto::diagnostic(
+                    &snapshot.uri,
+                    &line_index,
+                    &snapshot.text,
+                    &diagnostic,
+                    snapshot.encoding,
+                );
+                (diagnostic, sent)
+            })
+            .collect(),
+    };
+    let diagnostics: Vec<core::Diagnostic> =
+        pairs.iter().map(|(diagnostic, _)| diagnostic.clone()).collect();
 
     let fixes = fix::fixes(&snapshot.text, format, &diagnostics);
 
@@ -51,18 +71,12 @@ pub fn code_actions(
     fixes
         .iter()
         .map(|fix| {
-            let repaired = diagnostics
+            let repaired = pairs
                 .iter()
-                .filter(|diagnostic| diagnostic.code == fix.code && diagnostic.span == fix.span)
-                .map(|diagnostic| {
-                    to_proto::diagnostic(
-                        &snapshot.uri,
-                        &line_index,
-                        &snapshot.text,
-                        diagnostic,
-                        snapshot.encoding,
-                    )
+                .filter(|(diagnostic, _)| {
+                    diagnostic.code == fix.code && diagnostic.span == fix.span
                 })
+                .map(|(_, sent)| sent.clone())
                 .collect();
             ls_types::CodeActionOrCommand::CodeAction(ls_types::CodeAction {
                 title: fix.title.clone(),
@@ -74,6 +88,33 @@ pub fn code_actions(
             })
         })
         .collect()
+}
+
+/// The text analysed again, for when no analysis of this version is published yet. The
+/// disk is left out: `missing-path`, the only rule that reads it, has no fix.
+fn analysis(snapshot: &Snapshot, format: Format) -> core::Analysis {
+    match format {
+        Format::Stella => core::analyze(&snapshot.text, &core::Context::default()),
+        Format::GlobalConfig => core::global::analyze(&snapshot.text),
+    }
+}
+
+/// A published diagnostic of this server read back into the core's terms (code and span
+/// are all fixes look at); `None` for the orchestrator's findings and unknown codes.
+fn ours(
+    line_index: &LineIndex,
+    snapshot: &Snapshot,
+    diagnostic: &ls_types::Diagnostic,
+) -> Option<core::Diagnostic> {
+    if diagnostic.source.as_deref() != Some(to_proto::SOURCE) {
+        return None;
+    }
+    let Some(ls_types::NumberOrString::String(code)) = &diagnostic.code else {
+        return None;
+    };
+    let code = core::Code::from_name(code)?;
+    let span = span(line_index, snapshot, diagnostic.range);
+    Some(core::Diagnostic::new(code, span, diagnostic.message.clone()))
 }
 
 /// Whether a diagnostic of the current version may meet `range`. Clients ask for code
@@ -167,6 +208,67 @@ fn workspace_edit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Before an analysis of the version is published the text is analysed again; after,
+    /// the published diagnostics are read back. Both give the same actions, carrying the
+    /// diagnostic as published (with its related information).
+    #[test]
+    fn fixes_are_the_same_from_a_fresh_analysis_and_from_the_published_one() {
+        let store = DocumentStore::default();
+        let uri: ls_types::Uri = "file:///w/.stella.yaml".parse().unwrap();
+        let text = "release:\r\n  name: app\r\n  name: again\r\ncomponents:\r\n  - name: 🚀\r\n    imgae: x\r\n";
+        store.open(ls_types::TextDocumentItem {
+            uri: uri.clone(),
+            language_id: "yaml".to_owned(),
+            version: 3,
+            text: text.to_owned(),
+        });
+        let params = ls_types::CodeActionParams {
+            text_document: ls_types::TextDocumentIdentifier { uri: uri.clone() },
+            range: ls_types::Range {
+                start: ls_types::Position { line: 2, character: 0 },
+                end: ls_types::Position { line: 5, character: 0 },
+            },
+            context: ls_types::CodeActionContext::default(),
+            work_done_progress_params: ls_types::WorkDoneProgressParams::default(),
+            partial_result_params: ls_types::PartialResultParams::default(),
+        };
+        let titles = |actions: &[ls_types::CodeActionOrCommand]| -> Vec<(String, usize)> {
+            actions
+                .iter()
+                .map(|action| match action {
+                    ls_types::CodeActionOrCommand::CodeAction(action) => {
+                        let diagnostics = action.diagnostics.as_deref().unwrap_or_default();
+                        let related = diagnostics
+                            .iter()
+                            .map(|diagnostic| {
+                                diagnostic.related_information.iter().flatten().count()
+                            })
+                            .sum();
+                        (action.title.clone(), related)
+                    }
+                    ls_types::CodeActionOrCommand::Command(command) => (command.title.clone(), 0),
+                })
+                .collect()
+        };
+
+        let fresh = code_actions(&store, &params);
+        let snapshot = store.snapshot(uri.as_str()).unwrap();
+        let published = analysis(&snapshot, Format::Stella);
+        let line_index = LineIndex::new(text);
+        let sent = published
+            .diagnostics
+            .iter()
+            .map(|diagnostic| {
+                to_proto::diagnostic(&uri, &line_index, text, diagnostic, snapshot.encoding)
+            })
+            .collect();
+        let _ = store.accept(uri.as_str(), 3, sent);
+        let read_back = code_actions(&store, &params);
+
+        assert_eq!(titles(&fresh), [("Remove the second `name`".to_owned(), 1)]);
+        assert_eq!(read_back, fresh);
+    }
 
     #[test]
     fn only_narrows_to_a_kind_and_its_sub_kinds() {
