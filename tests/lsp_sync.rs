@@ -14,7 +14,7 @@ fn capabilities(encoding: &str) -> Value {
     json!({
         "codeActionProvider": true,
         "codeLensProvider": {"resolveProvider": true},
-        "completionProvider": {},
+        "completionProvider": {"triggerCharacters": ["/"]},
         "diagnosticProvider": {
             "identifier": "stella",
             "interFileDependencies": false,

@@ -373,7 +373,11 @@ fn initialize_result(encoding: PositionEncoding) -> ls_types::InitializeResult {
             )),
             code_lens_provider: Some(ls_types::CodeLensOptions { resolve_provider: Some(true) }),
             hover_provider: Some(ls_types::HoverProviderCapability::Simple(true)),
-            completion_provider: Some(ls_types::CompletionOptions::default()),
+            // `/` goes on into the folder just chosen in a path value.
+            completion_provider: Some(ls_types::CompletionOptions {
+                trigger_characters: Some(vec!["/".to_owned()]),
+                ..ls_types::CompletionOptions::default()
+            }),
             code_action_provider: Some(ls_types::CodeActionProviderCapability::Simple(true)),
             execute_command_provider: Some(ls_types::ExecuteCommandOptions {
                 commands: commands::ALL.iter().map(|&command| command.to_owned()).collect(),
