@@ -60,7 +60,15 @@ pub fn fixes(text: &str, format: Format, diagnostics: &[Diagnostic]) -> Vec<Fix>
     if diagnostics.is_empty() {
         return Vec::new();
     }
-    let source = Source::new(text, format);
+    fixes_in(text, &yaml::parse(text).tree, format, diagnostics)
+}
+
+/// [`fixes`], on the YAML tree of `text` that the caller already has (a parse it shares).
+pub fn fixes_in(text: &str, tree: &Tree, format: Format, diagnostics: &[Diagnostic]) -> Vec<Fix> {
+    if diagnostics.is_empty() {
+        return Vec::new();
+    }
+    let source = Source::new(text, tree, format);
 
     let mut fixes = Vec::new();
     for diagnostic in diagnostics {
@@ -96,7 +104,7 @@ struct Source<'t> {
     format: Format,
     /// The whole schema of `format`, which `$ref`s point into.
     schema: &'static Value,
-    tree: Tree,
+    tree: &'t Tree,
     root: Option<NodeId>,
     index: Index,
     /// The environments the file declares, read at the first need.
@@ -107,10 +115,9 @@ struct Source<'t> {
 }
 
 impl<'t> Source<'t> {
-    fn new(text: &'t str, format: Format) -> Source<'t> {
-        let tree = yaml::parse(text).tree;
+    fn new(text: &'t str, tree: &'t Tree, format: Format) -> Source<'t> {
         let root = tree.documents.first().and_then(|document| document.root);
-        let index = Index::new(&tree, text);
+        let index = Index::new(tree, text);
         Source {
             text,
             format,
@@ -200,7 +207,7 @@ impl<'t> Source<'t> {
             let Some(root) = self.root else {
                 return Vec::new();
             };
-            let config = model::config(&self.tree, root);
+            let config = model::config(self.tree, root);
             let mut names: Vec<String> = Vec::new();
             for environment in config.auto_promote.iter().flat_map(|auto| &auto.environments) {
                 if !names.contains(&environment.name.value) {
@@ -216,7 +223,7 @@ impl<'t> Source<'t> {
         let Some(contexts) = self.root.and_then(|root| self.field(root, "contexts")) else {
             return Vec::new();
         };
-        resolve::entries(&self.tree, contexts, true)
+        resolve::entries(self.tree, contexts, true)
             .into_iter()
             .filter_map(|entry| self.tree.key_text(self.tree.deref(entry.key)).map(str::to_owned))
             .collect()
@@ -309,7 +316,7 @@ impl<'t> Source<'t> {
             return Vec::new();
         };
         let written: Vec<String> = match mapping {
-            Some(mapping) => resolve::entries(&self.tree, mapping, true)
+            Some(mapping) => resolve::entries(self.tree, mapping, true)
                 .into_iter()
                 .filter_map(|entry| self.tree.key_text(self.tree.deref(entry.key)))
                 .map(str::to_owned)
@@ -569,7 +576,7 @@ impl<'t> Source<'t> {
 
     /// The value of `key` in `mapping`, merge keys applied.
     fn field(&self, mapping: NodeId, key: &str) -> Option<NodeId> {
-        resolve::entries(&self.tree, mapping, true)
+        resolve::entries(self.tree, mapping, true)
             .into_iter()
             .find(|entry| self.tree.key_text(self.tree.deref(entry.key)) == Some(key))
             .map(|entry| entry.value)

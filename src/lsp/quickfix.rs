@@ -26,16 +26,18 @@ pub fn code_actions(
     if !may_have_fixes(store, uri, params.range) {
         return Vec::new();
     }
-    let Some(snapshot) = store.snapshot(uri) else {
+    // The parse other requests of this version share: its text, line index and (when the
+    // text reads) its tree.
+    let Some(parsed) = store.parsed(uri) else {
         return Vec::new();
     };
+    let (snapshot, line_index) = (&parsed.snapshot, parsed.line_index());
     let format = match snapshot.kind {
         DocumentKind::Stella => Format::Stella,
         DocumentKind::GlobalConfig => Format::GlobalConfig,
         DocumentKind::Other => return Vec::new(),
     };
 
-    let line_index = LineIndex::new(&snapshot.text);
     let requested = span(&line_index, &snapshot, params.range);
     let published = store.current_analysis(uri).filter(|cached| cached.version == snapshot.version);
     // Each diagnostic in the core's terms, beside the form the client was sent.
@@ -65,7 +67,10 @@ pub fn code_actions(
     let diagnostics: Vec<core::Diagnostic> =
         pairs.iter().map(|(diagnostic, _)| diagnostic.clone()).collect();
 
-    let fixes = fix::fixes(&snapshot.text, format, &diagnostics);
+    let fixes = match parsed.document() {
+        Ok(document) => fix::fixes_in(&snapshot.text, document.tree(), format, &diagnostics),
+        Err(_) => fix::fixes(&snapshot.text, format, &diagnostics),
+    };
 
     let versioned = store.session().versioned_edits;
     fixes
