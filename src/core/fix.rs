@@ -20,6 +20,9 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
+/// The index's maps hash with foldhash: they hold every node of the file.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use serde_json::Value;
 
 use crate::core::diagnostic::{Code, Diagnostic};
@@ -60,15 +63,23 @@ pub fn fixes(text: &str, format: Format, diagnostics: &[Diagnostic]) -> Vec<Fix>
     if diagnostics.is_empty() {
         return Vec::new();
     }
-    fixes_in(text, &yaml::parse(text).tree, format, diagnostics)
+    let tree = yaml::parse(text).tree;
+    fixes_in(text, &tree, &Index::new(&tree, text), format, diagnostics)
 }
 
-/// [`fixes`], on the YAML tree of `text` that the caller already has (a parse it shares).
-pub fn fixes_in(text: &str, tree: &Tree, format: Format, diagnostics: &[Diagnostic]) -> Vec<Fix> {
+/// [`fixes`], on the YAML tree of `text` and its [`Index`] that the caller already has
+/// (from a parse it shares, and keeps for more requests on the same text).
+pub fn fixes_in(
+    text: &str,
+    tree: &Tree,
+    index: &Index,
+    format: Format,
+    diagnostics: &[Diagnostic],
+) -> Vec<Fix> {
     if diagnostics.is_empty() {
         return Vec::new();
     }
-    let source = Source::new(text, tree, format);
+    let source = Source::new(text, tree, index, format);
 
     let mut fixes = Vec::new();
     for diagnostic in diagnostics {
@@ -106,7 +117,7 @@ struct Source<'t> {
     schema: &'static Value,
     tree: &'t Tree,
     root: Option<NodeId>,
-    index: Index,
+    index: &'t Index,
     /// The environments the file declares, read at the first need.
     environments: OnceCell<Vec<String>>,
     line_break: &'static str,
@@ -115,9 +126,8 @@ struct Source<'t> {
 }
 
 impl<'t> Source<'t> {
-    fn new(text: &'t str, tree: &'t Tree, format: Format) -> Source<'t> {
+    fn new(text: &'t str, tree: &'t Tree, index: &'t Index, format: Format) -> Source<'t> {
         let root = tree.documents.first().and_then(|document| document.root);
-        let index = Index::new(tree, text);
         Source {
             text,
             format,
@@ -680,24 +690,25 @@ struct Missing<'a> {
     known: Option<&'a (&'static str, String)>,
 }
 
-/// Nodes found by where they are written, built in one pass so that fixing many
-/// diagnostics of a large file stays linear.
-#[derive(Default)]
-struct Index {
+/// Nodes of a tree found by where they are written, built in one pass so that fixing many
+/// diagnostics of a large file stays linear; one text's index serves every request on it.
+#[derive(Debug, Default)]
+pub struct Index {
     /// Each node's collection, and the step from it to the node (keys are not listed).
-    parents: HashMap<NodeId, (NodeId, Segment)>,
+    parents: FastMap<NodeId, (NodeId, Segment)>,
     /// Scalars by their span (the first of equal spans).
-    scalars: HashMap<Span, NodeId>,
+    scalars: FastMap<Span, NodeId>,
     /// Mapping entries by their key's span, with their mapping.
-    keys: HashMap<Span, (NodeId, Entry)>,
+    keys: FastMap<Span, (NodeId, Entry)>,
     /// Block list items by the offset of their `-`.
-    items: HashMap<usize, NodeId>,
+    items: FastMap<usize, NodeId>,
     /// Mappings by the offset they start at.
-    mappings: HashMap<usize, NodeId>,
+    mappings: FastMap<usize, NodeId>,
 }
 
 impl Index {
-    fn new(tree: &Tree, text: &str) -> Index {
+    /// The index of `tree`, parsed from `text`.
+    pub fn new(tree: &Tree, text: &str) -> Index {
         let mut index = Index::default();
         for (position, node) in tree.nodes.iter().enumerate() {
             let Ok(id) = u32::try_from(position).map(NodeId) else {

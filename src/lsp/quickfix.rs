@@ -67,9 +67,11 @@ pub fn code_actions(
     let diagnostics: Vec<core::Diagnostic> =
         pairs.iter().map(|(diagnostic, _)| diagnostic.clone()).collect();
 
-    let fixes = match parsed.document() {
-        Ok(document) => fix::fixes_in(&snapshot.text, document.tree(), format, &diagnostics),
-        Err(_) => fix::fixes(&snapshot.text, format, &diagnostics),
+    let fixes = match (parsed.document(), parsed.fix_index()) {
+        (Ok(document), Some(index)) => {
+            fix::fixes_in(&snapshot.text, document.tree(), index, format, &diagnostics)
+        }
+        _ => fix::fixes(&snapshot.text, format, &diagnostics),
     };
 
     let versioned = store.session().versioned_edits;

@@ -80,6 +80,7 @@ struct Document {
 pub struct Parsed {
     pub snapshot: Snapshot,
     read: OnceLock<Read>,
+    fix_index: OnceLock<core::fix::Index>,
 }
 
 #[derive(Debug)]
@@ -90,7 +91,7 @@ struct Read {
 
 impl Parsed {
     fn new(snapshot: Snapshot) -> Parsed {
-        Parsed { snapshot, read: OnceLock::new() }
+        Parsed { snapshot, read: OnceLock::new(), fix_index: OnceLock::new() }
     }
 
     fn read(&self) -> &Read {
@@ -108,6 +109,13 @@ impl Parsed {
     /// The line index of the text. Blocks on the first call.
     pub fn line_index(&self) -> &core::LineIndex {
         &self.read().line_index
+    }
+
+    /// The quick fixes' index of the tree, when the text reads. Blocks on the first call.
+    pub fn fix_index(&self) -> Option<&core::fix::Index> {
+        let document = self.document().ok()?;
+        let text = &self.snapshot.text;
+        Some(self.fix_index.get_or_init(|| core::fix::Index::new(document.tree(), text)))
     }
 }
 
