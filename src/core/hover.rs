@@ -16,7 +16,7 @@ use crate::core::semantic;
 use crate::core::span::Span;
 use crate::core::version;
 use crate::core::yaml::resolve::Segment;
-use crate::core::yaml::{NodeId, NodeKind, Tree};
+use crate::core::yaml::{NodeId, NodeKind, Tree, MAX_DEPTH};
 
 /// How many matching tags and branches a hover lists.
 pub const LISTED: usize = 5;
@@ -49,10 +49,12 @@ pub struct EnvironmentState {
 /// `None` when the hover has nothing to say there.
 pub fn target(document: &Document, offset: usize) -> Option<(Span, Target)> {
     let tree = document.tree();
-    let mut node = tree.deref(document.root()?);
+    let mut node = document.root()?;
     let mut path = Vec::new();
 
-    loop {
+    // The walk follows the nodes as written, never an alias to its anchor (which may hold
+    // the alias itself), so each step goes one level deeper and the walk ends.
+    for _ in 0..=MAX_DEPTH {
         match &tree.node(node).kind {
             NodeKind::Mapping(entries) => {
                 let mut next = None;
@@ -70,21 +72,29 @@ pub fn target(document: &Document, offset: usize) -> Option<(Span, Target)> {
                         break;
                     }
                 }
-                node = tree.deref(next?);
+                node = next?;
             }
             NodeKind::Sequence(items) => {
                 let (index, item) =
                     items.iter().enumerate().find(|(_, &item)| contains(tree, item, offset))?;
                 path.push(Segment::Index(index));
-                node = tree.deref(*item);
+                node = *item;
             }
             NodeKind::Scalar(scalar) => {
                 let span = tree.node(node).span;
                 return value_target(&path, scalar.value.to_string(), span);
             }
-            NodeKind::Alias(_) => return None,
+            // An alias of a scalar reads as that scalar, on the alias's own text.
+            NodeKind::Alias(_) => {
+                let NodeKind::Scalar(scalar) = &tree.node(tree.deref(node)).kind else {
+                    return None;
+                };
+                let span = tree.node(node).span;
+                return value_target(&path, scalar.value.to_string(), span);
+            }
         }
     }
+    None
 }
 
 fn contains(tree: &Tree, id: NodeId, offset: usize) -> bool {

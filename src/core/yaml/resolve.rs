@@ -144,6 +144,13 @@ impl Expander<'_> {
 
         for merge in merges {
             for source in merge_sources(self.tree, merge)? {
+                if self.open.contains(&source) {
+                    return Err(Diagnostic::new(
+                        Code::AliasLimit,
+                        self.tree.node(merge).span,
+                        "this merge names a mapping that contains it, so it never ends",
+                    ));
+                }
                 let outermost = self.outermost_alias.is_none();
                 if outermost {
                     self.outermost_alias = Some(self.tree.node(merge).span);
@@ -216,18 +223,21 @@ pub struct ResolvedEntry {
 /// keys not already present, earlier sources first. Invalid merges are skipped (they are
 /// reported by [`to_json`]).
 pub fn entries(tree: &Tree, mapping: NodeId, merge_keys: bool) -> Vec<ResolvedEntry> {
-    let mut resolved = Vec::new();
-    let mut seen = HashSet::new();
-    collect_entries(
-        tree,
-        tree.deref(mapping),
-        merge_keys,
-        &mut Vec::new(),
-        &mut seen,
-        &mut resolved,
-        0,
-    );
-    resolved
+    let mut walk = Walk { seen: HashSet::new(), visited: HashMap::new(), resolved: Vec::new() };
+    collect_entries(tree, tree.deref(mapping), merge_keys, &mut Vec::new(), &mut walk, 0);
+    walk.resolved
+}
+
+/// What one [`entries`] walk has found so far.
+struct Walk<'t> {
+    /// The keys already resolved; an earlier one wins.
+    seen: HashSet<&'t str>,
+    /// Each mapping already walked, with the merge depth it was walked at. Walking it again
+    /// from as deep or deeper finds only keys already seen, so it is skipped: this keeps a
+    /// mapping that merges itself, or the same source twice per level, from walking the
+    /// same mappings an exponential number of times.
+    visited: HashMap<NodeId, usize>,
+    resolved: Vec<ResolvedEntry>,
 }
 
 fn collect_entries<'t>(
@@ -235,13 +245,16 @@ fn collect_entries<'t>(
     mapping: NodeId,
     merge_keys: bool,
     via: &mut Vec<Span>,
-    seen: &mut HashSet<&'t str>,
-    resolved: &mut Vec<ResolvedEntry>,
+    walk: &mut Walk<'t>,
     chain: usize,
 ) {
     let NodeKind::Mapping(written) = &tree.node(mapping).kind else {
         return;
     };
+    if walk.visited.get(&mapping).is_some_and(|&depth| depth <= chain) {
+        return;
+    }
+    walk.visited.insert(mapping, chain);
     let mut merges = Vec::new();
 
     for entry in written {
@@ -252,8 +265,12 @@ fn collect_entries<'t>(
         let Some(text) = tree.key_text(tree.deref(entry.key)) else {
             continue;
         };
-        if seen.insert(text) {
-            resolved.push(ResolvedEntry { key: entry.key, value: entry.value, via: via.clone() });
+        if walk.seen.insert(text) {
+            walk.resolved.push(ResolvedEntry {
+                key: entry.key,
+                value: entry.value,
+                via: via.clone(),
+            });
         }
     }
 
@@ -266,7 +283,7 @@ fn collect_entries<'t>(
         };
         via.push(tree.node(merge.key).span);
         for source in sources {
-            collect_entries(tree, source, merge_keys, via, seen, resolved, chain + 1);
+            collect_entries(tree, source, merge_keys, via, walk, chain + 1);
         }
         via.pop();
     }
