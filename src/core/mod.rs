@@ -96,10 +96,21 @@ pub fn analyze(text: &str, context: &Context<'_>) -> Analysis {
     Analysis { diagnostics: suppress::apply(text, sort(stages(text, context))) }
 }
 
-/// Diagnostics in the order every analysis returns them: by position, then code.
+/// Diagnostics in the order every analysis returns them: by position, then code; each
+/// only once (a value read through several aliases is checked once per use, but is
+/// written, and reported, in one place).
 fn sort(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.sort_by_key(|diagnostic| (diagnostic.span, diagnostic.code));
-    diagnostics
+
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        let key = (diagnostic.span, diagnostic.code);
+        let mut same_place = kept.iter().rev().take_while(|kept| (kept.span, kept.code) == key);
+        if !same_place.any(|kept| *kept == diagnostic) {
+            kept.push(diagnostic);
+        }
+    }
+    kept
 }
 
 fn stages(text: &str, context: &Context<'_>) -> Vec<Diagnostic> {

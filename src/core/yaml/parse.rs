@@ -54,6 +54,47 @@ pub fn parse(text: &str) -> Parsed {
     builder.finish()
 }
 
+/// A scalar's own text within the span saphyr gives it: after its anchor and tag (`&e`,
+/// `!!str`), and for a quoted scalar up to its closing quote (saphyr's span may run on
+/// over the blanks and a comment after it).
+fn scalar_span(text: &str, span: Span) -> Span {
+    let bytes = &text.as_bytes()[..span.end.min(text.len())];
+    let blank = |byte: u8| matches!(byte, b' ' | b'\t' | b'\r' | b'\n');
+    let mut start = span.start;
+    while matches!(bytes.get(start), Some(b'&' | b'!')) {
+        while bytes.get(start).is_some_and(|&byte| !blank(byte)) {
+            start += 1;
+        }
+        while bytes.get(start).is_some_and(|&byte| blank(byte)) {
+            start += 1;
+        }
+    }
+    if start >= span.end {
+        return span;
+    }
+
+    let end = match bytes[start] {
+        quote @ (b'"' | b'\'') => closing_quote(bytes, start, quote).unwrap_or(span.end),
+        _ => span.end,
+    };
+    Span::new(start, end)
+}
+
+/// The offset just after the quote that closes the scalar opened at `open`, if any.
+fn closing_quote(bytes: &[u8], open: usize, quote: u8) -> Option<usize> {
+    let mut index = open + 1;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\\' if quote == b'"' => index += 1,
+            b'\'' if quote == b'\'' && bytes.get(index + 1) == Some(&b'\'') => index += 1,
+            byte if byte == quote => return Some(index + 1),
+            _ => {}
+        }
+        index += 1;
+    }
+    None
+}
+
 /// One open collection.
 struct Frame {
     node: NodeId,
@@ -95,6 +136,7 @@ impl<'t> Builder<'t> {
                 self.anchors.clear();
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let span = scalar_span(self.text, span);
                 let kind =
                     NodeKind::Scalar(Scalar { value: value.into(), style: scalar_style(style) });
                 let id = self.push(span, kind, tag);
