@@ -282,3 +282,22 @@ fn plain(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alias_of_a_scalar_reads_as_it_and_an_alias_into_its_own_anchor_as_nothing() {
+        let text = "branches:\n  main:\n    environment: &e staging\n  dev:\n    environment: *e\nrelease: &r\n  <<: *r\n";
+        let document = Document::read(text).unwrap();
+        let alias = text.find("*e").unwrap();
+        let looping = text.find("*r").unwrap();
+
+        let found = target(&document, alias + 1);
+
+        let span = Span::new(alias, alias + 2);
+        assert_eq!(found, Some((span, Target::Environment { name: "staging".to_owned() })));
+        assert_eq!(target(&document, looping + 1), None);
+    }
+}
