@@ -151,6 +151,11 @@ fn yaml_test_suite() {
     let mut deviations = Vec::new();
     let mut counts = (0, 0, 0);
     let cases = cases(&root);
+    assert!(
+        !cases.is_empty(),
+        "STELLA_YAML_TEST_SUITE={} holds no case (no folder with an in.yaml)",
+        root.display()
+    );
     for (id, folder) in &cases {
         match run_case(folder) {
             Outcome::Pass => counts.0 += 1,
