@@ -34,7 +34,7 @@ object StellaBinary {
         }
         val configured = StellaSettings.getInstance().binaryPath
         val content = if (configured.isEmpty()) {
-            "No $PROGRAM on PATH. Install it with <code>cargo install --path .</code> in the " +
+            "No $PROGRAM on PATH. Install it with <code>cargo install --locked --path .</code> in the " +
                 "stella-lsp repository, or set its path in Settings | Tools | Stella, then " +
                 "reopen the file."
         } else {
