@@ -736,7 +736,7 @@ impl<'t> Source<'t> {
             .iter()
             .copied()
             .filter(|&target| !(name_fix && Some(target) == own_scalar))
-            .any(|target| inside(target));
+            .any(&inside);
         through_alias || self.index.merge_sources.iter().any(|&source| inside(source))
     }
 }
