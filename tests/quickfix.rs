@@ -524,3 +524,21 @@ fn no_fix_edits_a_value_shared_through_a_merge_or_an_alias() {
     assert!(codes(&aliased, Format::Stella).contains(&"unknown-key"));
     assert_eq!(rendered(&aliased, Format::Stella), Vec::<String>::new());
 }
+
+#[test]
+fn boolean_and_approval_fixes_keep_an_anchor_and_a_comment() {
+    let environments = |a: &str, b: &str| {
+        format!(
+            "{RELEASE}components: [{{name: a, image: b}}]\nauto_promote:\n  environments:\n    - name: a\n      auto_approve: {a}\n      require_tests: false\n    - name: b\n      auto_approve: {b}\n      require_review: true\n      require_tests: false\n"
+        )
+    };
+    // A schema error stops the analysis before the approval rule: one text for each.
+    let boolean = environments("&y yes   # on", "false");
+    let conflict = environments("false", "&t true  # on");
+
+    let booleans = applied(&boolean, Format::Stella, "Change to `true`");
+    let approval = applied(&conflict, Format::Stella, "Set `auto_approve: false`");
+
+    assert_eq!(booleans, environments("&y true   # on", "false"));
+    assert_eq!(approval, environments("false", "&t false  # on"));
+}

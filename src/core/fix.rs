@@ -269,7 +269,7 @@ impl<'t> Source<'t> {
             return Vec::new();
         }
 
-        let edit = Edit { span, text: meant.to_string() };
+        let edit = Edit { span: navigate::value_text(self.text, span), text: meant.to_string() };
         vec![(format!("Change to `{meant}`"), vec![edit], true)]
     }
 
@@ -679,7 +679,7 @@ impl<'t> Source<'t> {
         if self.node_at(span).is_none() {
             return Vec::new();
         }
-        let edit = Edit { span, text: "false".to_owned() };
+        let edit = Edit { span: navigate::value_text(self.text, span), text: "false".to_owned() };
         vec![("Set `auto_approve: false`".to_owned(), vec![edit], true)]
     }
 
