@@ -542,3 +542,17 @@ fn boolean_and_approval_fixes_keep_an_anchor_and_a_comment() {
     assert_eq!(booleans, environments("&y true   # on", "false"));
     assert_eq!(approval, environments("false", "&t false  # on"));
 }
+
+#[test]
+fn a_missing_key_goes_after_the_blank_lines_a_kept_block_scalar_holds() {
+    let text =
+        format!("{RELEASE}components:\n  - name: api\n    dockerfile: |+\n      line\n\n\n  - name: b\n    image: c\n");
+
+    let fixed = applied(&text, Format::Stella, "Add `image`");
+
+    assert_eq!(
+        fixed,
+        format!("{RELEASE}components:\n  - name: api\n    dockerfile: |+\n      line\n\n\n    image: registry.example.com/my-service/api\n  - name: b\n    image: c\n")
+    );
+    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new(), "{fixed}");
+}

@@ -459,6 +459,11 @@ impl<'t> Source<'t> {
         } else {
             after_line_break(self.text, line_end)
         };
+        // The blank lines a `|+` or `>+` block keeps are its value: the keys go after them.
+        let at = match self.kept_block_end(last.value) {
+            Some(kept_end) if inserted.is_empty() => at.max(kept_end),
+            _ => at,
+        };
         for key in missing.keys {
             inserted.push_str(&self.top_entry(missing, key, indent));
         }
@@ -706,6 +711,30 @@ impl<'t> Source<'t> {
             }
         };
         vec![("Append `{version}`".to_owned(), vec![edit], true)]
+    }
+
+    /// Where the block scalar `value` ends, blank lines included, when its header keeps
+    /// them (`|+`, `>+`); at a line start.
+    fn kept_block_end(&self, value: NodeId) -> Option<usize> {
+        let node = self.tree.node(value);
+        let style = self.tree.scalar(value)?.style;
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return None;
+        }
+        let header_start = self.text[..node.span.start].rfind(['|', '>'])?;
+        let header = &self.text[header_start..line_end(self.text, header_start)];
+        let header = header.split(" #").next().unwrap_or(header);
+        if !header.contains('+') {
+            return None;
+        }
+        // The span may end in the indentation of the next line.
+        let end = node.span.end;
+        let start = line_start(self.text, end);
+        Some(if self.text[start..end].trim().is_empty() {
+            start
+        } else {
+            after_line_break(self.text, line_end(self.text, end))
+        })
     }
 
     /// Whether the scalar written at `span` is a `|` or `>` block scalar.
