@@ -181,7 +181,10 @@ test('files named like prod.stella.yaml and the global config get diagnostics, a
     const shown = [];
     for (const file of files) {
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, file.endsWith('config.yml') ? 'defaults: {}\ndefaults: {}\n' : BROKEN);
+        fs.writeFileSync(
+            file,
+            file.endsWith('config.yml') ? 'defaults: {}\ndefaults: {}\n' : BROKEN,
+        );
         const document = await testing.open(file);
 
         const diagnostics = await waitFor(`diagnostics of ${file}`, () => {
