@@ -203,3 +203,14 @@ fn no_qualifying_tag_says_so_and_a_broken_pattern_gets_no_hint() {
         assert_eq!(core_hints(text, &["v1.0.0"]), [], "{text}");
     }
 }
+
+#[test]
+fn the_tag_hint_sits_after_the_closing_quote_not_after_a_comment() {
+    let text = "release:\n  tag_pattern: \"v*\"   # rc tags\n";
+    let after_quote = text.find("\"   #").unwrap() + 1;
+
+    assert_eq!(
+        core_hints(text, &["v1.0.0"]),
+        [inlay::Hint { offset: after_quote, label: "→ v1.0.0".to_owned() }]
+    );
+}

@@ -3,7 +3,10 @@
 //! Fixes are read from the text and its YAML tree, never from a diagnostic's message: the
 //! diagnostic's code and span say what is wrong and where, and the tree and the schema say
 //! what would be right. Edits keep the file's line endings, its indentation and each
-//! value's quoting. A diagnostic with no safe repair gets no fix.
+//! value's quoting, anchor, tag and comment. A diagnostic with no safe repair gets no fix,
+//! and neither does one whose edit would change text that other nodes share (a merge
+//! source, an anchored node an alias names), but for the misspelt scalar a name fix is
+//! about.
 //!
 //! | code | fix |
 //! | --- | --- |
@@ -12,10 +15,10 @@
 //! | `wrong-type` | `yes`/`no`/`on`/`off`/`y`/`n` where a boolean belongs: `true`/`false` |
 //! | `invalid-value` | change to each close value of the schema's `enum`, closest preferred |
 //! | `undefined-alias` | quote the plain scalar that starts with `*` (preferred when it looks like a glob) |
-//! | `missing-key` | add the required keys after the mapping's last entry, with placeholder values |
+//! | `missing-key` | add the required keys after the mapping's last entry, with placeholder values (not preferred when an unknown key is renamed to one of them) |
 //! | `duplicate-key` | remove the second entry, with its nested lines |
 //! | `approval-conflict` | set `auto_approve: false` |
-//! | `version-placeholder` | append `{version}` when the pattern has none |
+//! | `version-placeholder` | append `{version}` when the pattern has none (inside a block scalar, to its last line) |
 
 use std::cell::OnceCell;
 use std::collections::HashMap;

@@ -9,6 +9,7 @@
 //! places need, once for the whole file; [`hints`] then renders them. Nothing here does IO.
 
 use crate::core::actions::Document;
+use crate::core::navigate;
 use crate::core::semantic;
 use crate::core::span::Span;
 use crate::core::version;
@@ -57,13 +58,15 @@ pub fn sites(document: &Document, text: &str, within: Span) -> Sites {
     let version_pattern =
         release.version_pattern.as_ref().map_or(version::PLACEHOLDER, |spanned| &spanned.value);
     let placeholders = version_pattern.matches(version::PLACEHOLDER).count();
+    // The hint goes right after the value, before a comment that may follow it.
+    let value_end = |span: Span| navigate::value_text(text, span).end;
     let tag_pattern = release
         .tag_pattern
         .as_ref()
-        .filter(|pattern| inside(pattern.span.end))
+        .filter(|pattern| inside(value_end(pattern.span)))
         .filter(|pattern| semantic::glob(&pattern.value).is_ok() && placeholders == 1)
         .map(|pattern| TagSite {
-            offset: pattern.span.end,
+            offset: value_end(pattern.span),
             pattern: pattern.value.clone(),
             version_pattern: version_pattern.to_owned(),
         });
