@@ -187,11 +187,11 @@ fn a_new_environment_in_a_crlf_file_with_four_spaces_keeps_both() {
 
     assert_eq!(
         item.snippet.as_deref(),
-        Some("name: ${1:development}\r\n          auto_approve: ${2|true,false|}\r\n          require_tests: ${3|true,false|}")
+        Some("name: ${1:development}\r\n          auto_approve: ${2|false,true|}\r\n          require_tests: ${3|false,true|}")
     );
     assert_eq!(
         item.insert,
-        "name: development\r\n          auto_approve: true\r\n          require_tests: true"
+        "name: development\r\n          auto_approve: false\r\n          require_tests: false"
     );
     assert_eq!(item.detail.as_deref(), Some("new environment: name, auto_approve, require_tests"));
 }
@@ -469,6 +469,33 @@ fn a_path_query_follows_the_typed_folder_and_its_quote() {
     ] {
         assert_eq!(complete::path_query(text, text.len()), None, "{text}");
     }
+}
+
+#[test]
+fn a_name_plain_yaml_would_misread_is_quoted_where_it_starts_the_value() {
+    let names = ["#notes", "*star", "a: b", "- dash", "it's", "plain", "&anchor", "x\ny"];
+    let entries: Vec<complete::Entry> = names
+        .iter()
+        .map(|name| complete::Entry { name: (*name).to_owned(), is_folder: *name == "- dash" })
+        .collect();
+    let inserts = |text: &str| -> Vec<String> {
+        let query = complete::path_query(text, text.len()).unwrap();
+        let mut inserts: Vec<String> =
+            complete::path_items(&query, &entries).into_iter().map(|item| item.insert).collect();
+        inserts.sort();
+        inserts
+    };
+
+    // At the start of an unquoted value: quoted; a line break cannot be written at all.
+    let start = inserts("components:\n  - name: api\n    dockerfile: ");
+    // Inside a folder, only a name that breaks the scalar wherever it stands is left out.
+    let nested = inserts("components:\n  - name: api\n    dockerfile: api/");
+
+    assert_eq!(
+        start,
+        ["\"#notes\"", "\"&anchor\"", "\"*star\"", "\"- dash/\"", "\"a: b\"", "it's", "plain"]
+    );
+    assert_eq!(nested, ["#notes", "&anchor", "*star", "- dash/", "it's", "plain"]);
 }
 
 #[test]

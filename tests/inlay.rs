@@ -184,10 +184,15 @@ fn core_hints(text: &str, tags: &[&str]) -> Vec<inlay::Hint> {
 
 #[test]
 fn no_qualifying_tag_says_so_and_a_broken_pattern_gets_no_hint() {
-    // `release-3.0.0` matches the glob but `v{version}` reads nothing from it.
+    // `release-3.0.0` matches the glob but `v{version}` reads nothing from it: hover counts
+    // it as a match, so the hint says what is missing instead of "no matching tag".
     let text = "release:\n  tag_pattern: release-*\n  version_pattern: v{version}\n";
     assert_eq!(
         core_hints(text, &["release-3.0.0", "v1.0.0"]),
+        [inlay::Hint { offset: 33, label: "→ no tag version_pattern can read".to_owned() }]
+    );
+    assert_eq!(
+        core_hints(text, &["v1.0.0"]),
         [inlay::Hint { offset: 33, label: "→ no matching tag".to_owned() }]
     );
 
@@ -197,4 +202,15 @@ fn no_qualifying_tag_says_so_and_a_broken_pattern_gets_no_hint() {
     {
         assert_eq!(core_hints(text, &["v1.0.0"]), [], "{text}");
     }
+}
+
+#[test]
+fn the_tag_hint_sits_after_the_closing_quote_not_after_a_comment() {
+    let text = "release:\n  tag_pattern: \"v*\"   # rc tags\n";
+    let after_quote = text.find("\"   #").unwrap() + 1;
+
+    assert_eq!(
+        core_hints(text, &["v1.0.0"]),
+        [inlay::Hint { offset: after_quote, label: "→ v1.0.0".to_owned() }]
+    );
 }

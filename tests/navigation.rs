@@ -277,3 +277,36 @@ async fn document_links_point_at_paths_that_exist_next_to_the_file() {
     client.shutdown().await;
     std::fs::remove_dir_all(&directory).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_through_an_alias_sends_one_edit_per_written_name_and_refuses_bad_names() {
+    let text = "auto_promote:\n  environments:\n    - name: &s staging  # main\n      auto_approve: false\n      require_tests: false\nbranches:\n  main:\n    environment: *s\n  dev:\n    environment: \"staging\"   # the env\n";
+    let mut client = TestClient::binary();
+    client.initialize().await;
+    client.did_open(URI, 1, text);
+
+    let mut rename = position(2, 16);
+    rename["newName"] = json!("stage");
+    let renamed = client.request("textDocument/rename", rename).await;
+    let mut references = position(2, 16);
+    references["context"] = json!({"includeDeclaration": true});
+    let references = client.request("textDocument/references", references).await;
+    let mut spaced = position(2, 16);
+    spaced["newName"] = json!("x\ny");
+    let spaced = client.request("textDocument/rename", spaced).await;
+
+    let edit = |start, end| json!({"range": range(start, end), "newText": "stage"});
+    assert_eq!(
+        renamed["result"],
+        json!({"changes": {URI: [edit((2, 15), (2, 22)), edit((9, 18), (9, 25))]}})
+    );
+    assert_eq!(
+        references["result"],
+        json!([location((2, 15), (2, 22)), location((9, 18), (9, 25))])
+    );
+    assert_eq!(
+        spaced["error"]["message"],
+        "`x\\ny` is not a valid environment name: use at most 63 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit"
+    );
+    client.shutdown().await;
+}

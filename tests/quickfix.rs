@@ -52,8 +52,10 @@ const RELEASE: &str = "release:\n  name: app\n  tag_pattern: v*\n";
 fn an_unknown_key_is_renamed_to_the_closest_key_or_removed() {
     let text = format!("{RELEASE}components:\n  - name: api\n    imgae: x\n    dockerfile: D\n");
 
+    // The misspelt `imgae` is the missing `image`: renaming it is the one preferred fix
+    // (applying both preferred fixes would write `image` twice).
     assert_eq!(rendered(&text, Format::Stella), [
-            "missing-key 53..54 | Add `image` | preferred | 96..96 => \"    image: registry.example.com/my-service/api\\n\"",
+            "missing-key 53..54 | Add `image` | other | 96..96 => \"    image: registry.example.com/my-service/api\\n\"",
             "unknown-key 69..74 | Change to `image` | preferred | 69..74 => \"image\"",
             "unknown-key 69..74 | Remove `imgae` | other | 65..78 => \"\"",
         ]);
@@ -393,7 +395,7 @@ fn the_first_key_of_a_block_list_item_is_renamed_but_not_removed() {
     assert_eq!(
         rendered(&text, Format::Stella),
         [
-            "missing-key 53..54 | Add `image` | preferred | 78..78 => \"    image: registry.example.com/my-service/api\\n\"",
+            "missing-key 53..54 | Add `image` | other | 78..78 => \"    image: registry.example.com/my-service/api\\n\"",
             "unknown-key 55..60 | Change to `image` | preferred | 55..60 => \"image\"",
         ]
     );
@@ -417,4 +419,140 @@ fn a_text_that_does_not_parse_gets_no_fix() {
 
     assert_eq!(codes(text, Format::Stella), ["syntax"]);
     assert_eq!(rendered(text, Format::Stella), Vec::<String>::new());
+}
+
+/// The edits of the fix titled `title`, each as `start..end => text`.
+fn edits_of(text: &str, format: Format, title: &str) -> Vec<String> {
+    let fixes = fix::fixes(text, format, &diagnostics(text, format));
+    let found = fixes.iter().find(|fix| fix.title == title).expect("the fix is offered");
+    found
+        .edits
+        .iter()
+        .map(|edit| format!("{}..{} => {:?}", edit.span.start, edit.span.end, edit.text))
+        .collect()
+}
+
+/// A file whose `main` branch names the environment written as `environment`.
+fn branch_environment(environment: &str) -> String {
+    format!(
+        "{RELEASE}components: [{{name: a, image: b}}]\nauto_promote:\n  environments:\n    - name: staging\n      auto_approve: true\n      require_tests: false\nbranches:\n  main:\n    environment: {environment}\n"
+    )
+}
+
+#[test]
+fn a_did_you_mean_fix_keeps_the_quotes_and_the_comment_after_the_value() {
+    for (written, expected) in [
+        ("\"stagin\"   # the env", "\"staging\"   # the env"),
+        ("'stagin'  # the env", "'staging'  # the env"),
+        ("stagin # the env", "staging # the env"),
+    ] {
+        let text = branch_environment(written);
+
+        let fixed = applied(&text, Format::Stella, "Change to `staging`");
+
+        assert_eq!(fixed, branch_environment(expected));
+        assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new(), "{fixed}");
+    }
+}
+
+#[test]
+fn a_did_you_mean_fix_keeps_the_anchor_and_edits_the_aliased_value_once() {
+    let text = branch_environment("&e stagin\n  dev:\n    environment: *e");
+    let start = text.find("&e stagin").unwrap() + "&e ".len();
+
+    let edits = edits_of(&text, Format::Stella, "Change to `staging`");
+    let fixed = applied(&text, Format::Stella, "Change to `staging`");
+
+    assert_eq!(edits, [format!("{start}..{} => \"staging\"", start + "stagin".len())]);
+    assert_eq!(fixed, branch_environment("&e staging\n  dev:\n    environment: *e"));
+    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new(), "{fixed}");
+}
+
+#[test]
+fn an_unknown_context_fix_keeps_the_quotes_and_the_comment() {
+    let text = "current_context: \"prodution\"   # active\ncontexts:\n  production:\n    server: https://a.example\n";
+
+    let fixed = applied(text, Format::GlobalConfig, "Change to `production`");
+
+    assert_eq!(fixed, text.replace("\"prodution\"", "\"production\""));
+    assert_eq!(codes(&fixed, Format::GlobalConfig), Vec::<&str>::new());
+}
+
+#[test]
+fn appending_the_placeholder_keeps_the_quotes_and_the_comment() {
+    let text = "release:\n  name: app\n  tag_pattern: v*\n  version_pattern: \"v\"  # pattern\ncomponents: [{name: a, image: b}]\n";
+    let inner = text.find("\"v\"").unwrap() + 1;
+
+    let edits = edits_of(text, Format::Stella, "Append `{version}`");
+    let fixed = applied(text, Format::Stella, "Append `{version}`");
+
+    assert_eq!(edits, [format!("{inner}..{} => \"v{{version}}\"", inner + 1)]);
+    assert_eq!(fixed, text.replace("\"v\"", "\"v{version}\""));
+    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+}
+
+#[test]
+fn appending_the_placeholder_to_a_block_scalar_writes_it_inside_the_block() {
+    for header in [">-", ">", "|", "|-"] {
+        let text = format!(
+            "release:\n  name: app\n  tag_pattern: 'v*'\n  version_pattern: {header}\n    v\ncomponents:\n  - name: api\n    image: registry.example/api\n"
+        );
+
+        let fixed = applied(&text, Format::Stella, "Append `{version}`");
+
+        assert_eq!(fixed, text.replace("    v\n", "    v{version}\n"), "{header}");
+        assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new(), "{header}: {fixed}");
+    }
+}
+
+#[test]
+fn no_fix_edits_a_value_shared_through_a_merge_or_an_alias() {
+    // Settling `b`'s conflict at the anchor would switch off `a`'s auto-approval too.
+    let merged = format!(
+        "{RELEASE}components: [{{name: a, image: b}}]\nauto_promote:\n  enabled: true\n  environments:\n    - name: a\n      <<: &f {{auto_approve: true, require_tests: false}}\n    - name: b\n      require_review: true\n      <<: *f\n"
+    );
+    // The same through a plain alias of a whole environment mapping.
+    let aliased = format!("{RELEASE}components:\n  - &c {{name: a, image: b, imgae: c}}\n  - *c\n");
+
+    let conflicts: Vec<String> = rendered(&merged, Format::Stella)
+        .into_iter()
+        .filter(|fix| fix.starts_with("approval-conflict"))
+        .collect();
+
+    assert_eq!(codes(&merged, Format::Stella), ["approval-conflict"]);
+    assert_eq!(conflicts, Vec::<String>::new());
+    assert!(codes(&aliased, Format::Stella).contains(&"unknown-key"));
+    assert_eq!(rendered(&aliased, Format::Stella), Vec::<String>::new());
+}
+
+#[test]
+fn boolean_and_approval_fixes_keep_an_anchor_and_a_comment() {
+    let environments = |a: &str, b: &str| {
+        format!(
+            "{RELEASE}components: [{{name: a, image: b}}]\nauto_promote:\n  environments:\n    - name: a\n      auto_approve: {a}\n      require_tests: false\n    - name: b\n      auto_approve: {b}\n      require_review: true\n      require_tests: false\n"
+        )
+    };
+    // A schema error stops the analysis before the approval rule: one text for each.
+    let boolean = environments("&y yes   # on", "false");
+    let conflict = environments("false", "&t true  # on");
+
+    let booleans = applied(&boolean, Format::Stella, "Change to `true`");
+    let approval = applied(&conflict, Format::Stella, "Set `auto_approve: false`");
+
+    assert_eq!(booleans, environments("&y true   # on", "false"));
+    assert_eq!(approval, environments("false", "&t false  # on"));
+}
+
+#[test]
+fn a_missing_key_goes_after_the_blank_lines_a_kept_block_scalar_holds() {
+    let text =
+        format!("{RELEASE}components:\n  - name: api\n    dockerfile: |+\n      line\n\n\n  - name: b\n    image: c\n");
+
+    let fixed = applied(&text, Format::Stella, "Add `image`");
+
+    assert_eq!(
+        fixed,
+        format!("{RELEASE}components:\n  - name: api\n    dockerfile: |+\n      line\n\n\n    image: registry.example.com/my-service/api\n  - name: b\n    image: c\n")
+    );
+    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new(), "{fixed}");
 }

@@ -204,3 +204,15 @@ fn a_line_of_a_quoted_value_that_starts_with_a_hash_is_text() {
         ["15:19-15:31 warning[unused-suppression] no `invalid-glob` diagnostic on the next line to suppress; remove the code"]
     );
 }
+
+#[test]
+fn a_file_suppression_on_the_first_line_works_after_a_byte_order_mark() {
+    let text = "\u{feff}# stella-ignore-file: unknown-key\n".to_owned() + &two_unknown_keys("", "");
+    let unused = "\u{feff}# stella-ignore-file: missing-path\n".to_owned() + VALID;
+
+    assert_eq!(check(&text), Vec::<String>::new());
+    assert_eq!(
+        check(&unused),
+        ["0:23-0:35 warning[unused-suppression] no `missing-path` diagnostic in this file to suppress; remove the code"]
+    );
+}

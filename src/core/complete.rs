@@ -300,9 +300,9 @@ fn list_item(cursor: &Cursor, layout: &Layout, replace: Span) -> Option<Item> {
             .and_then(Value::as_array)
             .and_then(|examples| examples.first());
         let (plain, tab_stop) = match example {
-            Some(Value::Bool(first)) => {
-                (first.to_string(), format!("${{{stop}|{first},{}|}}", !first))
-            }
+            // A new item never switches an option on by itself, whatever the example says:
+            // `false` comes first, as in the quick fixes.
+            Some(Value::Bool(_)) => ("false".to_owned(), format!("${{{stop}|false,true|}}")),
             Some(Value::String(text)) => (text.clone(), format!("${{{stop}:{}}}", escaped(text))),
             _ => (String::new(), format!("${stop}")),
         };
@@ -410,15 +410,16 @@ pub fn path_query(text: &str, offset: usize) -> Option<PathQuery> {
 
 /// The items for the entries of the folder `query` names: folders with a trailing `/`,
 /// files (none for `build_context`), `.git` left out, and for `test_workflow` the YAML
-/// files first. A name that could not be written inside the value as it is quoted is left
-/// out.
+/// files first. A name that plain YAML would misread where it starts an unquoted value is
+/// written in double quotes; any other name that could not be written inside the value as
+/// it is quoted is left out.
 pub fn path_items(query: &PathQuery, entries: &[Entry]) -> Vec<Item> {
     entries
         .iter()
         .filter(|entry| entry.name != ".git")
         .filter(|entry| entry.is_folder || query.key != PathKey::BuildContext)
-        .filter(|entry| writable(query, &entry.name))
-        .map(|entry| {
+        .filter_map(|entry| Some((entry, written_name(query, &entry.name)?)))
+        .map(|(entry, quoted)| {
             let extension = std::path::Path::new(&entry.name).extension();
             let workflow = extension.is_some_and(|extension| {
                 extension.eq_ignore_ascii_case("yml") || extension.eq_ignore_ascii_case("yaml")
@@ -430,8 +431,9 @@ pub fn path_items(query: &PathQuery, entries: &[Entry]) -> Vec<Item> {
             };
             let label =
                 if entry.is_folder { format!("{}/", entry.name) } else { entry.name.clone() };
+            let written = if quoted { format!("\"{label}\"") } else { label.clone() };
             Item {
-                insert: if query.space { format!(" {label}") } else { label.clone() },
+                insert: if query.space { format!(" {written}") } else { written },
                 snippet: None,
                 kind: Some(if entry.is_folder { Kind::Folder } else { Kind::File }),
                 replace: query.replace,
@@ -443,9 +445,25 @@ pub fn path_items(query: &PathQuery, entries: &[Entry]) -> Vec<Item> {
         .collect()
 }
 
+/// How `name` is written where `query` types it: as it is (`Some(false)`), in double
+/// quotes (`Some(true)`, where it starts an unquoted value that plain YAML would misread),
+/// or not at all (`None`).
+fn written_name(query: &PathQuery, name: &str) -> Option<bool> {
+    if writable(query, name) {
+        return Some(false);
+    }
+    let quotable = query.quote.is_none() && query.folder.is_empty();
+    let plain_in_quotes = !name.contains(['"', '\\']) && !name.chars().any(char::is_control);
+    (quotable && plain_in_quotes).then_some(true)
+}
+
 /// Whether `name` can be written where `query` types it without ending or changing the
 /// scalar.
 fn writable(query: &PathQuery, name: &str) -> bool {
+    // A line break or another control character would end or fold the value.
+    if name.chars().any(char::is_control) {
+        return false;
+    }
     match query.quote {
         Some('"') => !name.contains(['"', '\\']),
         Some(_) => !name.contains('\''),
@@ -456,7 +474,10 @@ fn writable(query: &PathQuery, name: &str) -> bool {
                 '*', '&', '!', '|', '>', '%', '@', '`', '"', '\'', '{', '[', '#', ',',
             ]);
             let breaks = name.contains(": ") || name.contains(" #") || name.ends_with(':');
-            !(breaks || starts_scalar && indicator)
+            // `- `, `? ` and `: ` start a list item, a key and a value, not text.
+            let marker = ["- ", "? ", ": "].iter().any(|marker| name.starts_with(marker))
+                || matches!(name, "-" | "?" | ":");
+            !(breaks || starts_scalar && (indicator || marker))
         }
     }
 }

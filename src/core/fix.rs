@@ -3,7 +3,10 @@
 //! Fixes are read from the text and its YAML tree, never from a diagnostic's message: the
 //! diagnostic's code and span say what is wrong and where, and the tree and the schema say
 //! what would be right. Edits keep the file's line endings, its indentation and each
-//! value's quoting. A diagnostic with no safe repair gets no fix.
+//! value's quoting, anchor, tag and comment. A diagnostic with no safe repair gets no fix,
+//! and neither does one whose edit would change text that other nodes share (a merge
+//! source, an anchored node an alias names), but for the misspelt scalar a name fix is
+//! about.
 //!
 //! | code | fix |
 //! | --- | --- |
@@ -12,10 +15,10 @@
 //! | `wrong-type` | `yes`/`no`/`on`/`off`/`y`/`n` where a boolean belongs: `true`/`false` |
 //! | `invalid-value` | change to each close value of the schema's `enum`, closest preferred |
 //! | `undefined-alias` | quote the plain scalar that starts with `*` (preferred when it looks like a glob) |
-//! | `missing-key` | add the required keys after the mapping's last entry, with placeholder values |
+//! | `missing-key` | add the required keys after the mapping's last entry, with placeholder values (not preferred when an unknown key is renamed to one of them) |
 //! | `duplicate-key` | remove the second entry, with its nested lines |
 //! | `approval-conflict` | set `auto_approve: false` |
-//! | `version-placeholder` | append `{version}` when the pattern has none |
+//! | `version-placeholder` | append `{version}` when the pattern has none (inside a block scalar, to its last line) |
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -149,7 +152,7 @@ impl<'t> Source<'t> {
             edits,
             preferred,
         };
-        let found = match diagnostic.code {
+        let mut found = match diagnostic.code {
             Code::UnknownKey => self.unknown_key(diagnostic.span),
             Code::UnknownEnvironment => self.unknown_name(diagnostic.span, self.environments()),
             Code::UnknownContext => self.unknown_name(diagnostic.span, &self.contexts()),
@@ -162,6 +165,9 @@ impl<'t> Source<'t> {
             Code::VersionPlaceholder => self.version_placeholder(diagnostic.span),
             _ => Vec::new(),
         };
+        found.retain(|(_, edits, _)| {
+            !edits.iter().any(|edit| self.is_shared(edit.span, diagnostic))
+        });
         found.into_iter().map(|(title, edits, preferred)| fix(title, edits, preferred)).collect()
     }
 
@@ -196,6 +202,9 @@ impl<'t> Source<'t> {
         let Some(value) = self.scalar_at(span) else {
             return Vec::new();
         };
+        if self.is_block_scalar(span) {
+            return Vec::new();
+        }
         let ranked = suggest::ranked(value, declared.iter().map(String::as_str));
 
         let inner = navigate::unquoted(self.text, span);
@@ -263,7 +272,7 @@ impl<'t> Source<'t> {
             return Vec::new();
         }
 
-        let edit = Edit { span, text: meant.to_string() };
+        let edit = Edit { span: navigate::value_text(self.text, span), text: meant.to_string() };
         vec![(format!("Change to `{meant}`"), vec![edit], true)]
     }
 
@@ -357,7 +366,21 @@ impl<'t> Source<'t> {
             [rest @ .., last] => format!("Add {} and {last}", rest.join(", ")),
             [] => return Vec::new(),
         };
-        vec![(title, vec![edit], true)]
+        let misspelt =
+            mapping.is_some_and(|mapping| self.misspells_one_of(mapping, &path, missing.keys));
+        vec![(title, vec![edit], !misspelt)]
+    }
+
+    /// Whether an unknown key written in `mapping` (at `path`) would be renamed to one of
+    /// `missing` by its own fix: then renaming it is the fix, and adding the key is not
+    /// preferred (applying both would write the key twice).
+    fn misspells_one_of(&self, mapping: NodeId, path: &[Segment], missing: &[&str]) -> bool {
+        let written = self.written_keys(mapping);
+        let allowed = schema::allowed_keys_for(self.format, path);
+        written.iter().filter(|key| !allowed.iter().any(|allowed| allowed == *key)).any(|key| {
+            let free = allowed.iter().map(String::as_str).filter(|key| !written.contains(key));
+            suggest::closest(key, free).is_some_and(|suggestion| missing.contains(&suggestion))
+        })
     }
 
     /// The mapping a `missing-key` diagnostic at `span` is about, with its path: the value
@@ -438,6 +461,11 @@ impl<'t> Source<'t> {
             line_end
         } else {
             after_line_break(self.text, line_end)
+        };
+        // The blank lines a `|+` or `>+` block keeps are its value: the keys go after them.
+        let at = match self.kept_block_end(last.value) {
+            Some(kept_end) if inserted.is_empty() => at.max(kept_end),
+            _ => at,
         };
         for key in missing.keys {
             inserted.push_str(&self.top_entry(missing, key, indent));
@@ -659,7 +687,7 @@ impl<'t> Source<'t> {
         if self.node_at(span).is_none() {
             return Vec::new();
         }
-        let edit = Edit { span, text: "false".to_owned() };
+        let edit = Edit { span: navigate::value_text(self.text, span), text: "false".to_owned() };
         vec![("Set `auto_approve: false`".to_owned(), vec![edit], true)]
     }
 
@@ -671,12 +699,77 @@ impl<'t> Source<'t> {
         if value.contains("{version}") {
             return Vec::new();
         }
-        let appended = format!("{value}{{version}}");
-        let edit = Edit {
-            span: navigate::unquoted(self.text, span),
-            text: navigate::written(self.text, span, &appended),
+        let edit = if self.is_block_scalar(span) {
+            // Inside a `|` or `>` block the text is the value: `{version}` goes at the end
+            // of its last line, which keeps the block's line breaks and chomping.
+            let Some(end) = block_content_end(self.text, span) else {
+                return Vec::new();
+            };
+            Edit { span: Span::new(end, end), text: "{version}".to_owned() }
+        } else {
+            let appended = format!("{value}{{version}}");
+            Edit {
+                span: navigate::unquoted(self.text, span),
+                text: navigate::written(self.text, span, &appended),
+            }
         };
         vec![("Append `{version}`".to_owned(), vec![edit], true)]
+    }
+
+    /// Where the block scalar `value` ends, blank lines included, when its header keeps
+    /// them (`|+`, `>+`); at a line start.
+    fn kept_block_end(&self, value: NodeId) -> Option<usize> {
+        let node = self.tree.node(value);
+        let style = self.tree.scalar(value)?.style;
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return None;
+        }
+        let header_start = self.text[..node.span.start].rfind(['|', '>'])?;
+        let header = &self.text[header_start..line_end(self.text, header_start)];
+        let header = header.split(" #").next().unwrap_or(header);
+        if !header.contains('+') {
+            return None;
+        }
+        // The span may end in the indentation of the next line.
+        let end = node.span.end;
+        let start = line_start(self.text, end);
+        Some(if self.text[start..end].trim().is_empty() {
+            start
+        } else {
+            after_line_break(self.text, line_end(self.text, end))
+        })
+    }
+
+    /// Whether the scalar written at `span` is a `|` or `>` block scalar.
+    fn is_block_scalar(&self, span: Span) -> bool {
+        let style = self.node_at(span).and_then(|node| self.tree.scalar(node)).map(|s| s.style);
+        matches!(style, Some(ScalarStyle::Literal | ScalarStyle::Folded))
+    }
+
+    /// Whether an edit at `edit` would change text that other parts of the document read
+    /// too: text inside a merge source (`<<: …`), or inside an anchored node that an alias
+    /// names. The scalar a diagnostic is on, written with an anchor, is the one exception
+    /// for a name fix: every alias repeats the same misspelt value, so the fix is right for
+    /// all of them.
+    fn is_shared(&self, edit: Span, diagnostic: &Diagnostic) -> bool {
+        if !self.tree.has_anchors {
+            return false;
+        }
+        let inside = |node: NodeId| {
+            let span = self.tree.node(node).span;
+            span.start <= edit.start && edit.end <= span.end
+        };
+        let own_scalar = self.node_at(diagnostic.span);
+        let name_fix = !matches!(diagnostic.code, Code::ApprovalConflict);
+
+        let through_alias = self
+            .index
+            .aliased
+            .iter()
+            .copied()
+            .filter(|&target| !(name_fix && Some(target) == own_scalar))
+            .any(&inside);
+        through_alias || self.index.merge_sources.iter().any(|&source| inside(source))
     }
 }
 
@@ -704,6 +797,10 @@ pub struct Index {
     items: FastMap<usize, NodeId>,
     /// Mappings by the offset they start at.
     mappings: FastMap<usize, NodeId>,
+    /// The values of merge keys (`<<`) as written, and the items of those that are lists.
+    merge_sources: Vec<NodeId>,
+    /// The nodes aliases name, each once.
+    aliased: Vec<NodeId>,
 }
 
 impl Index {
@@ -721,6 +818,12 @@ impl Index {
                 NodeKind::Mapping(entries) => {
                     index.mappings.entry(node.span.start).or_insert(id);
                     for entry in entries {
+                        if tree.is_merge_key(entry.key) {
+                            index.merge_sources.push(entry.value);
+                            if let NodeKind::Sequence(items) = &tree.node(entry.value).kind {
+                                index.merge_sources.extend(items);
+                            }
+                        }
                         index.keys.entry(tree.node(entry.key).span).or_insert((id, *entry));
                         if let Some(key) = tree.key_text(tree.deref(entry.key)) {
                             index.parents.insert(entry.value, (id, Segment::Key(key.to_owned())));
@@ -737,9 +840,11 @@ impl Index {
                         }
                     }
                 }
-                NodeKind::Alias(_) => {}
+                NodeKind::Alias(target) => index.aliased.push(*target),
             }
         }
+        index.aliased.sort_unstable();
+        index.aliased.dedup();
         index
     }
 }
@@ -872,6 +977,22 @@ fn plain_scalar_end(text: &str, start: usize, in_flow: bool) -> usize {
         previous = character;
     }
     start + line[..end].trim_end().len()
+}
+
+/// Where `{version}` goes in the block scalar whose content is written at `span`: after
+/// the last character of its last line that is not blank, when that line comes after the
+/// header (`|`, `>-`, …); `None` for an empty block.
+fn block_content_end(text: &str, span: Span) -> Option<usize> {
+    let written = &text[span.range()];
+    let header = if written.starts_with(['|', '>']) {
+        span.start
+    } else {
+        text[..span.start].rfind(['|', '>'])?
+    };
+    let content = written.trim_end();
+    let end = span.start + content.len();
+    let after_header = text[header..end].contains(['\n', '\r']) && !content.is_empty();
+    after_header.then_some(end)
 }
 
 /// The file's line break: that of its first line, `\n` when it has one line.

@@ -1,6 +1,7 @@
 //! Inlay hints of a `.stella.yaml`: after `release.tag_pattern`, the newest tag it selects
 //! and the version `version_pattern` reads from it (`→ v1.4.2 (1.4.2)`, or
-//! `→ no matching tag`); after the colon of each branch glob under `branches`, how many
+//! `→ no matching tag`, or `→ no tag version_pattern can read` when the glob selects tags
+//! but none holds a version); after the colon of each branch glob under `branches`, how many
 //! local branches it matches (`3 branches`). A branch key without glob characters names
 //! one branch and gets no hint.
 //!
@@ -8,6 +9,7 @@
 //! places need, once for the whole file; [`hints`] then renders them. Nothing here does IO.
 
 use crate::core::actions::Document;
+use crate::core::navigate;
 use crate::core::semantic;
 use crate::core::span::Span;
 use crate::core::version;
@@ -56,13 +58,15 @@ pub fn sites(document: &Document, text: &str, within: Span) -> Sites {
     let version_pattern =
         release.version_pattern.as_ref().map_or(version::PLACEHOLDER, |spanned| &spanned.value);
     let placeholders = version_pattern.matches(version::PLACEHOLDER).count();
+    // The hint goes right after the value, before a comment that may follow it.
+    let value_end = |span: Span| navigate::value_text(text, span).end;
     let tag_pattern = release
         .tag_pattern
         .as_ref()
-        .filter(|pattern| inside(pattern.span.end))
+        .filter(|pattern| inside(value_end(pattern.span)))
         .filter(|pattern| semantic::glob(&pattern.value).is_ok() && placeholders == 1)
         .map(|pattern| TagSite {
-            offset: pattern.span.end,
+            offset: value_end(pattern.span),
             pattern: pattern.value.clone(),
             version_pattern: version_pattern.to_owned(),
         });
@@ -93,6 +97,11 @@ pub fn hints(sites: &Sites, tags: Option<&[String]>, branches: Option<&[String]>
             // With the default `{version}`, the version is the whole tag: said once.
             Some((tag, version)) if tag == version => format!("→ {tag}"),
             Some((tag, version)) => format!("→ {tag} ({version})"),
+            // Tags the glob selects but the version pattern cannot read: hover counts them,
+            // so the hint must not say that none match.
+            None if any_match(tags, &site.pattern) => {
+                "→ no tag version_pattern can read".to_owned()
+            }
             None => "→ no matching tag".to_owned(),
         };
         hints.push(Hint { offset: site.offset, label });
@@ -123,6 +132,15 @@ pub fn hints(sites: &Sites, tags: Option<&[String]>, branches: Option<&[String]>
         }
     }
     hints
+}
+
+/// Whether the glob `pattern` selects any of `tags`.
+fn any_match(tags: &[String], pattern: &str) -> bool {
+    let Ok(glob) = semantic::glob(pattern) else {
+        return false;
+    };
+    let matcher = glob.compile_matcher();
+    tags.iter().any(|tag| matcher.is_match(tag))
 }
 
 /// Whether a branch key is a pattern rather than one branch's name.

@@ -7,7 +7,7 @@
 use crate::core::actions::Document;
 use crate::core::model::Spanned;
 use crate::core::span::Span;
-use crate::core::yaml::{NodeId, NodeKind, Tree};
+use crate::core::yaml::{NodeId, NodeKind, ScalarStyle, Tree};
 
 /// What an outline entry stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +71,12 @@ pub enum RenameError {
     Taken(String),
     #[error("there is no environment name here")]
     NoName,
+    /// The schema's rule for names: letters, digits, `.`, `_`, `-`, alphanumeric ends, at
+    /// most [`MAX_NAME_LENGTH`] characters.
+    #[error(
+        "`{0}` is not a valid environment name: use at most 63 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit"
+    )]
+    Invalid(String),
 }
 
 /// One replacement in the text.
@@ -146,7 +152,7 @@ pub fn folds(document: &Document) -> Vec<Fold> {
         }
     }
 
-    folds.extend(comment_runs(text));
+    folds.extend(comment_runs(text, &block_scalars(tree)));
     folds.sort_by_key(|fold| (fold.span.start, std::cmp::Reverse(fold.span.end)));
 
     // One fold per starting line, the widest: lines are counted from one start to the
@@ -214,16 +220,22 @@ pub fn occurrences(document: &Document, offset: usize) -> Option<Occurrences> {
     let declaration = declarations(document)
         .find(|declared| declared.value == name)
         .map(|declared| unquoted(text, declared.span));
-    let uses = uses(document)
+    let mut uses: Vec<Span> = uses(document)
         .filter(|used| used.value == name)
         .map(|used| unquoted(text, used.span))
         .collect();
+    // A use through an alias reads the anchored value: it is written, and listed, once.
+    uses.sort_by_key(|span| span.start);
+    uses.dedup();
+    uses.retain(|span| Some(*span) != declaration);
     Some(Occurrences { name, declaration, uses, at: unquoted(text, at.span) })
 }
 
 /// The edits that rename the environment at `offset` to `new_name`, at its declaration and
 /// every use, each keeping the quoting the file wrote (a plain name that would no longer
-/// read as plain text gets double quotes).
+/// read as plain text gets double quotes). A value written once with an anchor and used
+/// again through aliases gets one edit, at the anchor's value; the aliases stay. A name
+/// the schema would reject is refused.
 pub fn rename(
     document: &Document,
     offset: usize,
@@ -231,6 +243,9 @@ pub fn rename(
 ) -> Result<Vec<Edit>, RenameError> {
     if new_name.trim().is_empty() {
         return Err(RenameError::Empty);
+    }
+    if !is_environment_name(new_name) {
+        return Err(RenameError::Invalid(new_name.escape_debug().to_string()));
     }
     let occurrences = occurrences(document, offset).ok_or(RenameError::NoName)?;
     if new_name != occurrences.name && declarations(document).any(|name| name.value == new_name) {
@@ -246,7 +261,26 @@ pub fn rename(
         .map(|span| Edit { span: unquoted(text, span), text: written(text, span, new_name) })
         .collect();
     edits.sort_by_key(|edit| edit.span.start);
+    edits.dedup();
     Ok(edits)
+}
+
+/// The schema's `maxLength` of an environment name.
+const MAX_NAME_LENGTH: usize = 63;
+
+/// Whether `name` matches the schema's pattern for environment names,
+/// `^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`, and its `maxLength`.
+pub(crate) fn is_environment_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.len() > MAX_NAME_LENGTH {
+        return false;
+    }
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    first.is_ascii_alphanumeric()
+        && last.is_ascii_alphanumeric()
+        && bytes.iter().all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(byte))
 }
 
 /// The `dockerfile`, `build_context` and `test_workflow` values, in text order.
@@ -269,6 +303,8 @@ pub fn path_links(document: &Document) -> Vec<PathLink> {
         .map(|path| PathLink { span: unquoted(text, path.span), path: path.value.clone() })
         .collect();
     links.sort_by_key(|link| link.span.start);
+    // A path used again through an alias is written once: one link.
+    links.dedup();
     links
 }
 
@@ -284,7 +320,7 @@ fn uses(document: &Document) -> impl Iterator<Item = &Spanned<String>> {
 /// `new_name` as it goes in place of the scalar written at `span` (in place of
 /// [`unquoted`]`(text, span)`), in the scalar's own quoting.
 pub(crate) fn written(text: &str, span: Span, new_name: &str) -> String {
-    match text[span.range()].chars().next() {
+    match text[value_text(text, span).range()].chars().next() {
         Some('\'') => new_name.replace('\'', "''"),
         Some('"') => escaped(new_name),
         _ if is_plain_text(new_name) => new_name.to_owned(),
@@ -307,8 +343,56 @@ pub(crate) fn is_plain_text(name: &str) -> bool {
     safe && !special && !numeric
 }
 
-/// `span` without its quotes, when the scalar there is quoted.
+/// The scalar's own text in `span`, the span of a scalar node: after its `&anchor` and
+/// `!tag`, up to its closing quote when quoted, and before a comment and trailing blanks
+/// when plain. Read from the text, so that a node span that runs on past the scalar (over
+/// a comment) or starts at its anchor still gives only the value.
+pub(crate) fn value_text(text: &str, span: Span) -> Span {
+    let written = &text[span.range()];
+    let mut start = 0;
+    while let Some(rest) = written[start..].strip_prefix(['&', '!']) {
+        let property = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let after = &rest[property..];
+        let blanks = after.len() - after.trim_start().len();
+        start += 1 + property + blanks;
+    }
+    let value = &written[start..];
+
+    let length = match value.chars().next() {
+        Some('"') => closing_quote(value, '"'),
+        Some('\'') => closing_quote(value, '\''),
+        _ => {
+            let comment = value
+                .match_indices('#')
+                .find(|&(index, _)| value[..index].ends_with([' ', '\t']))
+                .map_or(value.len(), |(index, _)| index);
+            value[..comment].trim_end().len()
+        }
+    };
+    Span::new(span.start + start, span.start + start + length)
+}
+
+/// The length of the scalar quoted with `quote` that opens `value`, closing quote included
+/// (all of `value` when it does not close).
+fn closing_quote(value: &str, quote: char) -> usize {
+    let mut characters = value.char_indices().skip(1).peekable();
+    while let Some((index, character)) = characters.next() {
+        let escaped = match quote {
+            '"' => character == '\\',
+            _ => character == quote && characters.peek().is_some_and(|&(_, next)| next == quote),
+        };
+        if escaped {
+            characters.next();
+        } else if character == quote {
+            return index + 1;
+        }
+    }
+    value.len()
+}
+
+/// The scalar's own text in `span` (see [`value_text`]) without its quotes, when quoted.
 pub(crate) fn unquoted(text: &str, span: Span) -> Span {
+    let span = value_text(text, span);
     let written = &text[span.range()];
     let quoted = written.len() >= 2
         && ((written.starts_with('"') && written.ends_with('"'))
@@ -349,16 +433,37 @@ fn children(tree: &Tree, id: NodeId) -> Vec<(NodeId, Option<usize>)> {
     }
 }
 
+/// The spans of the `|` and `>` block scalars of `tree`, in text order.
+fn block_scalars(tree: &Tree) -> Vec<Span> {
+    let mut spans: Vec<Span> = tree
+        .nodes
+        .iter()
+        .filter(|node| {
+            let NodeKind::Scalar(scalar) = &node.kind else {
+                return false;
+            };
+            matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded)
+        })
+        .map(|node| node.span)
+        .collect();
+    spans.sort_by_key(|span| span.start);
+    spans
+}
+
 /// Runs of two or more lines holding only a comment, from the first `#` to the end of the
-/// last comment (line breaks, `\r` included, left out).
-fn comment_runs(text: &str) -> Vec<Fold> {
+/// last comment (line breaks, `\r` included, left out). A `#` line inside one of `blocks`
+/// (block scalars, in text order) is text, not a comment.
+fn comment_runs(text: &str, blocks: &[Span]) -> Vec<Fold> {
+    let mut blocks = blocks.iter().peekable();
     let mut folds = Vec::new();
     let mut run: Option<(Span, usize)> = None;
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end();
         let indent = content.len() - content.trim_start().len();
-        let comment = content.trim_start().starts_with('#');
+        while blocks.next_if(|block| block.end <= line_start).is_some() {}
+        let in_block = blocks.peek().is_some_and(|block| block.start <= line_start + indent);
+        let comment = content.trim_start().starts_with('#') && !in_block;
         if comment {
             let span = Span::new(line_start + indent, line_start + content.len());
             run = Some(match run {
@@ -642,6 +747,113 @@ ignore_paths:
             RenameError::Taken("prod".into()).to_string(),
             "an environment named `prod` is already declared"
         );
+    }
+
+    #[test]
+    fn rename_refuses_a_name_the_schema_rejects_and_says_why() {
+        let offset = find("staging", 0);
+
+        for name in ["a b", "🚀", "#c", "- x", "it's", "x\ny", "-x", "x.", &"a".repeat(64)] {
+            let escaped = name.escape_debug().to_string();
+            assert_eq!(
+                rename(&document(), offset, name),
+                Err(RenameError::Invalid(escaped)),
+                "{name}"
+            );
+        }
+        assert!(rename(&document(), offset, &"a".repeat(63)).is_ok());
+        assert!(rename(&document(), offset, "eu-west_1.b").is_ok());
+        assert_eq!(
+            RenameError::Invalid("x\\ny".into()).to_string(),
+            "`x\\ny` is not a valid environment name: use at most 63 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit"
+        );
+    }
+
+    #[test]
+    fn the_name_rule_is_the_schemas() {
+        let schema = crate::core::schema::schema_for(crate::core::Format::Stella);
+        let name = &schema["$defs"]["environment"]["properties"]["name"];
+
+        assert_eq!(name["pattern"], "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$");
+        assert_eq!(name["maxLength"], MAX_NAME_LENGTH);
+    }
+
+    /// An environment declared with an anchor, quotes and a comment, used through its alias
+    /// and once written again with a comment.
+    const ANCHORED: &str = "\
+auto_promote:
+  environments:
+    - name: &s \"staging\"  # main env
+      auto_approve: false
+      require_tests: false
+branches:
+  main:
+    environment: *s
+  dev:
+    environment: staging # the env
+";
+
+    #[test]
+    fn rename_through_an_alias_edits_each_written_name_once_and_keeps_anchor_and_comments() {
+        let document = Document::read(ANCHORED).unwrap();
+        let offset = ANCHORED.find("staging").unwrap();
+
+        let edits = rename(&document, offset, "stage").unwrap();
+        let found = occurrences(&document, offset).unwrap();
+
+        let renamed = crate::core::fix::apply(ANCHORED, &edits);
+        assert_eq!(
+            renamed,
+            ANCHORED
+                .replace("&s \"staging\"  # main env", "&s \"stage\"  # main env")
+                .replace("staging # the env", "stage # the env")
+        );
+        assert_eq!(edits.len(), 2);
+        let first = ANCHORED.find("staging").unwrap();
+        let second = ANCHORED.rfind("staging").unwrap();
+        assert_eq!(found.declaration, Some(Span::new(first, first + 7)));
+        assert_eq!(found.uses, vec![Span::new(second, second + 7)]);
+        assert_eq!(found.at, Span::new(first, first + 7));
+    }
+
+    #[test]
+    fn the_value_text_skips_anchor_and_tag_and_stops_at_the_closing_quote_or_a_comment() {
+        let cases = [
+            ("&a \"x\\\"y\"  # c", "\"x\\\"y\""),
+            ("!!str 'it''s' # c", "'it''s'"),
+            ("&a !t plain value   # c", "plain value"),
+            ("a#b  ", "a#b"),
+            ("\"open", "\"open"),
+        ];
+        for (written, value) in cases {
+            let span = value_text(written, Span::new(0, written.len()));
+
+            assert_eq!(&written[span.range()], value, "{written}");
+        }
+    }
+
+    #[test]
+    fn hash_lines_inside_a_block_scalar_do_not_fold_as_comments() {
+        let text = "# a\n# b\nrelease:\n  version_pattern: |\n    # a\n    # b\n    v{version}\n  name: x\n";
+
+        let folds = folds(&Document::read(text).unwrap());
+
+        let comments: Vec<Span> = folds
+            .iter()
+            .filter(|fold| fold.kind == FoldKind::Comment)
+            .map(|fold| fold.span)
+            .collect();
+        assert_eq!(comments, vec![Span::new(0, 7)]);
+    }
+
+    #[test]
+    fn a_path_used_again_through_an_alias_gets_one_link_at_its_value() {
+        let text = "components:\n  - name: a\n    build_context: &ctx \"api\"  # c\n  - name: b\n    build_context: *ctx\n";
+
+        let links = path_links(&Document::read(text).unwrap());
+
+        let start = text.find("api").unwrap();
+        assert_eq!(links, vec![PathLink { span: Span::new(start, start + 3), path: "api".into() }]);
     }
 
     #[test]

@@ -175,8 +175,11 @@ fn suppressions(text: &str) -> Suppressions {
     // The quote of the quoted scalar the previous line ended in.
     let mut open_quote: Option<u8> = None;
 
+    // A byte order mark is not part of the first line: a comment may follow it.
+    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+
     for line in 0..line_index.line_count() {
-        let start = line_index.line_start(line);
+        let start = line_index.line_start(line).max(bom);
         let content = &text[start..line_index.line_end(text, line)];
         let trimmed = content.trim_start_matches([' ', '\t']);
         let indent = content.len() - trimmed.len();

@@ -179,7 +179,8 @@ pub fn prepare_rename(
 }
 
 /// `textDocument/rename`: edits at the declaration and every use. Fails with a message
-/// for the user when the text does not parse or the new name is empty or taken.
+/// for the user when the text does not parse or the new name is empty, taken or not a
+/// valid environment name.
 pub fn rename(
     store: &DocumentStore,
     params: &ls_types::RenameParams,

@@ -38,24 +38,24 @@ pub fn code_actions(
         DocumentKind::Other => return Vec::new(),
     };
 
-    let requested = span(&line_index, &snapshot, params.range);
+    let requested = span(line_index, snapshot, params.range);
     let published = store.current_analysis(uri).filter(|cached| cached.version == snapshot.version);
     // Each diagnostic in the core's terms, beside the form the client was sent.
     let pairs: Vec<(core::Diagnostic, ls_types::Diagnostic)> = match published {
         Some(cached) => cached
             .diagnostics
             .iter()
-            .filter_map(|sent| Some((ours(&line_index, &snapshot, sent)?, sent.clone())))
+            .filter_map(|sent| Some((ours(line_index, snapshot, sent)?, sent.clone())))
             .filter(|(diagnostic, _)| meets(diagnostic.span, requested))
             .collect(),
-        None => analysis(&snapshot, format)
+        None => analysis(snapshot, format)
             .diagnostics
             .into_iter()
             .filter(|diagnostic| meets(diagnostic.span, requested))
             .map(|diagnostic| {
                 let sent = to_proto::diagnostic(
                     &snapshot.uri,
-                    &line_index,
+                    line_index,
                     &snapshot.text,
                     &diagnostic,
                     snapshot.encoding,
@@ -89,7 +89,7 @@ pub fn code_actions(
                 title: fix.title.clone(),
                 kind: Some(ls_types::CodeActionKind::QUICKFIX),
                 diagnostics: Some(repaired),
-                edit: Some(workspace_edit(&line_index, &snapshot, fix, versioned)),
+                edit: Some(workspace_edit(line_index, snapshot, fix, versioned)),
                 is_preferred: Some(fix.preferred),
                 ..ls_types::CodeAction::default()
             })

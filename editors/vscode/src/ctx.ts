@@ -15,10 +15,14 @@ import * as bootstrap from './bootstrap';
 import * as config from './config';
 import { TraceChannel } from './trace';
 
-/** The files the server analyses: `.stella.yaml`, `.stella.yml` and the global config. */
+/**
+ * The files the server analyses: those whose names end in `.stella.yaml` or `.stella.yml`
+ * (`.stella.yaml` itself, `prod.stella.yaml`: a glob's `*` also matches nothing) and the
+ * global config.
+ */
 export const DOCUMENT_SELECTOR = [
-    { scheme: 'file', pattern: '**/.stella.yaml' },
-    { scheme: 'file', pattern: '**/.stella.yml' },
+    { scheme: 'file', pattern: '**/*.stella.yaml' },
+    { scheme: 'file', pattern: '**/*.stella.yml' },
     { scheme: 'file', pattern: '**/.stella/config.yaml' },
     { scheme: 'file', pattern: '**/.stella/config.yml' },
 ];

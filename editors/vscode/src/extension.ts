@@ -1,5 +1,5 @@
 /**
- * The entry point: activates for `.stella.yaml`, `.stella.yml` and the global config,
+ * The entry point: activates for `*.stella.yaml`, `*.stella.yml` and the global config,
  * starts the server and sets up the views and commands. Activation failures are shown,
  * since VS Code itself says nothing about them.
  */

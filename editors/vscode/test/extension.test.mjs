@@ -172,6 +172,41 @@ test('a broken .stella.yaml gets the server diagnostics as editor diagnostics', 
     assert.deepEqual(holders, ['stella']);
 });
 
+test('files named like prod.stella.yaml and the global config get diagnostics, as the server analyses them', async () => {
+    const files = [
+        path.join(project, 'named', 'prod.stella.yaml'),
+        path.join(project, 'named', 'dev.stella.yml'),
+        path.join(project, 'home', '.stella', 'config.yml'),
+    ];
+    const shown = [];
+    for (const file of files) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(
+            file,
+            file.endsWith('config.yml') ? 'defaults: {}\ndefaults: {}\n' : BROKEN,
+        );
+        const document = await testing.open(file);
+
+        const diagnostics = await waitFor(`diagnostics of ${file}`, () => {
+            const found = testing.diagnostics(document.uri.toString());
+            return found.length > 0 ? found : undefined;
+        });
+        shown.push([path.basename(file), diagnostics.map((diagnostic) => diagnostic.code)]);
+    }
+
+    assert.deepEqual(shown, [
+        ['prod.stella.yaml', ['duplicate-key']],
+        ['dev.stella.yml', ['duplicate-key']],
+        ['config.yml', ['duplicate-key']],
+    ]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(extensionRoot, 'package.json'), 'utf8'));
+    assert.deepEqual(manifest.activationEvents, [
+        'workspaceContains:**/*.stella.yaml',
+        'workspaceContains:**/*.stella.yml',
+        'onLanguage:yaml',
+    ]);
+});
+
 test('the status bar shows the context, the user and that Stella is reachable', async () => {
     const item = statusItem();
 

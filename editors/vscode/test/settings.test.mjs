@@ -157,6 +157,10 @@ test('a token the orchestrator refuses shows as not signed in', async () => {
     try {
         await vscode.commands.executeCommand('stella.client.restartServer');
         await statusReads('$(warning) Stella: production (not signed in)');
+        // The text can change before the status that carries the error fills the tooltip.
+        await waitFor('the tooltip to say why', () =>
+            statusItem().tooltip.includes('Not signed in') ? true : undefined,
+        );
     } finally {
         process.env.STELLA_TOKEN = TOKEN;
     }
