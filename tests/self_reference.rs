@@ -75,7 +75,8 @@ async fn every_request_answers_on_a_self_merging_text() {
                 (diagnostic["range"].clone(), code, diagnostic["message"].as_str().unwrap())
             })
             .collect();
-        let merge = range((1, 6), (1, text.lines().nth(1).unwrap().len() as u32));
+        let end = u32::try_from(text.lines().nth(1).unwrap().len()).unwrap();
+        let merge = range((1, 6), (1, end));
         assert_eq!(
             diagnostics,
             [(
