@@ -41,6 +41,13 @@ fn applied(text: &str, format: Format, title: &str) -> String {
     fix::apply(text, &found.edits)
 }
 
+/// The text after the fix titled `title`, which the analysis then finds clean.
+fn fixed_clean(text: &str, format: Format, title: &str) -> String {
+    let fixed = applied(text, format, title);
+    assert_eq!(codes(&fixed, format), Vec::<&str>::new(), "after `{title}`:\n{fixed}");
+    fixed
+}
+
 /// The codes the analysis of `text` reports.
 fn codes(text: &str, format: Format) -> Vec<&'static str> {
     diagnostics(text, format).iter().map(|diagnostic| diagnostic.code.as_str()).collect()
@@ -109,9 +116,10 @@ fn an_unknown_environment_becomes_each_close_declared_name_in_its_quotes_in_a_cr
             "unknown-environment 277..285 | Change to `staging` | preferred | 278..284 => \"staging\"",
             "unknown-environment 277..285 | Change to `stage` | other | 278..284 => \"stage\"",
         ]);
-    let fixed = applied(&text, Format::Stella, "Change to `staging`");
-    assert_eq!(fixed, text.replace("'stagin'", "'staging'"));
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(&text, Format::Stella, "Change to `staging`"),
+        text.replace("'stagin'", "'staging'")
+    );
 }
 
 #[test]
@@ -122,9 +130,10 @@ fn an_unknown_context_becomes_the_closest_declared_context() {
         rendered(text, Format::GlobalConfig),
         ["unknown-context 17..22 | Change to `prod` | preferred | 17..22 => \"prod\""]
     );
-    let fixed = applied(text, Format::GlobalConfig, "Change to `prod`");
-    assert_eq!(fixed, text.replace("prodd", "prod"));
-    assert_eq!(codes(&fixed, Format::GlobalConfig), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(text, Format::GlobalConfig, "Change to `prod`"),
+        text.replace("prodd", "prod")
+    );
 }
 
 #[test]
@@ -135,9 +144,10 @@ fn a_value_the_schema_does_not_list_becomes_the_closest_listed_one() {
         rendered(text, Format::GlobalConfig),
         ["invalid-value 27..32 | Change to `json` | preferred | 28..31 => \"json\""]
     );
-    let fixed = applied(text, Format::GlobalConfig, "Change to `json`");
-    assert_eq!(fixed, "defaults:\n  output_format: \"json\"\n");
-    assert_eq!(codes(&fixed, Format::GlobalConfig), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(text, Format::GlobalConfig, "Change to `json`"),
+        "defaults:\n  output_format: \"json\"\n"
+    );
 }
 
 #[test]
@@ -177,9 +187,10 @@ fn a_glob_read_as_an_alias_is_quoted_up_to_its_comment() {
         rendered(text, Format::Stella),
         ["undefined-alias 36..42 | Quote `*-rc-*` | preferred | 36..42 => \"\\\"*-rc-*\\\"\""]
     );
-    let fixed = applied(text, Format::Stella, "Quote `*-rc-*`");
-    assert_eq!(fixed, text.replace("*-rc-*", "\"*-rc-*\""));
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(text, Format::Stella, "Quote `*-rc-*`"),
+        text.replace("*-rc-*", "\"*-rc-*\"")
+    );
 }
 
 #[test]
@@ -191,9 +202,10 @@ fn a_glob_read_as_an_alias_in_a_flow_list_is_quoted_up_to_the_comma() {
         rendered(&text, Format::Stella),
         ["undefined-alias 90..94 | Quote `*.md` | preferred | 90..94 => \"\\\"*.md\\\"\""]
     );
-    let fixed = applied(&text, Format::Stella, "Quote `*.md`");
-    assert_eq!(fixed, text.replace("*.md", "\"*.md\""));
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(&text, Format::Stella, "Quote `*.md`"),
+        text.replace("*.md", "\"*.md\"")
+    );
 }
 
 #[test]
@@ -206,9 +218,10 @@ fn a_glob_after_a_closed_flow_list_is_quoted_to_the_end_of_its_line() {
         rendered(text, Format::Stella),
         ["undefined-alias 72..76 | Quote `*-rc, *-beta` | preferred | 72..84 => \"\\\"*-rc, *-beta\\\"\""]
     );
-    let fixed = applied(text, Format::Stella, "Quote `*-rc, *-beta`");
-    assert_eq!(fixed, text.replace("*-rc, *-beta", "\"*-rc, *-beta\""));
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(text, Format::Stella, "Quote `*-rc, *-beta`"),
+        text.replace("*-rc, *-beta", "\"*-rc, *-beta\"")
+    );
 }
 
 #[test]
@@ -236,12 +249,10 @@ fn a_missing_key_in_a_list_item_is_added_at_the_item_keys_indentation() {
     let text = format!("{RELEASE}components:\n  - name: api\n    image: x\n  - name: web\n# end\n");
 
     assert_eq!(rendered(&text, Format::Stella), ["missing-key 80..81 | Add `image` | preferred | 92..92 => \"    image: registry.example.com/my-service/api\\n\""]);
-    let fixed = applied(&text, Format::Stella, "Add `image`");
     assert_eq!(
-        fixed,
+        fixed_clean(&text, Format::Stella, "Add `image`"),
         format!("{RELEASE}components:\n  - name: api\n    image: x\n  - name: web\n    image: registry.example.com/my-service/api\n# end\n")
     );
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
 }
 
 #[test]
@@ -281,12 +292,10 @@ fn missing_sections_are_written_out_with_their_required_keys() {
     assert_eq!(rendered(text, Format::Stella), [
             "missing-key 0..0 | Add `release` and `components` | preferred | 12..12 => \"\\nrelease:\\n  name: my-service\\n  tag_pattern: \\\"v*\\\"\\ncomponents:\\n  - name: api\\n    image: registry.example.com/my-service/api\\n\"",
         ]);
-    let fixed = applied(text, Format::Stella, "Add `release` and `components`");
     assert_eq!(
-        fixed,
+        fixed_clean(text, Format::Stella, "Add `release` and `components`"),
         "# a new file\nrelease:\n  name: my-service\n  tag_pattern: \"v*\"\ncomponents:\n  - name: api\n    image: registry.example.com/my-service/api\n"
     );
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
 }
 
 #[test]
@@ -297,12 +306,10 @@ fn a_missing_section_of_a_four_space_file_is_nested_four_spaces_a_level() {
         rendered(text, Format::Stella),
         ["missing-key 0..0 | Add `components` | preferred | 43..43 => \"components:\\n    - name: api\\n      image: registry.example.com/my-service/api\\n\""]
     );
-    let fixed = applied(text, Format::Stella, "Add `components`");
     assert_eq!(
-        fixed,
+        fixed_clean(text, Format::Stella, "Add `components`"),
         "release:\n    name: app\n    tag_pattern: v*\ncomponents:\n    - name: api\n      image: registry.example.com/my-service/api\n# no components yet\n"
     );
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
 }
 
 #[test]
@@ -323,12 +330,10 @@ fn a_duplicate_key_is_removed_with_its_nested_lines() {
         rendered(&text, Format::Stella),
         ["duplicate-key 82..87 | Remove the second `image` | preferred | 78..109 => \"\""]
     );
-    let fixed = applied(&text, Format::Stella, "Remove the second `image`");
     assert_eq!(
-        fixed,
+        fixed_clean(&text, Format::Stella, "Remove the second `image`"),
         format!("{RELEASE}components:\n  - name: api\n    image: x\n    dockerfile: D\n")
     );
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
 }
 
 #[test]
@@ -339,12 +344,10 @@ fn a_duplicate_key_in_a_crlf_file_goes_with_its_line_break() {
         rendered(text, Format::Stella),
         ["duplicate-key 44..48 | Remove the second `name` | preferred | 42..57 => \"\""]
     );
-    let fixed = applied(text, Format::Stella, "Remove the second `name`");
     assert_eq!(
-        fixed,
+        fixed_clean(text, Format::Stella, "Remove the second `name`"),
         "release:\r\n  name: app\r\n  tag_pattern: v*\r\ncomponents: [{name: api, image: x}]"
     );
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
 }
 
 #[test]
@@ -353,12 +356,10 @@ fn an_approval_conflict_turns_auto_approve_off() {
         + "\n    - name: prod\n      auto_approve: true\n      require_tests: true\n      require_review: true\n";
 
     assert_eq!(rendered(&text, Format::Stella), ["approval-conflict 145..149 | Set `auto_approve: false` | preferred | 145..149 => \"false\""]);
-    let fixed = applied(&text, Format::Stella, "Set `auto_approve: false`");
     assert_eq!(
-        fixed,
+        fixed_clean(&text, Format::Stella, "Set `auto_approve: false`"),
         text.replace("prod\n      auto_approve: true", "prod\n      auto_approve: false")
     );
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
 }
 
 #[test]
@@ -366,9 +367,10 @@ fn a_version_pattern_without_its_placeholder_gets_one_appended() {
     let text = format!("{RELEASE}  version_pattern: v\ncomponents: [{{name: api, image: x}}]\n");
 
     assert_eq!(rendered(&text, Format::Stella), ["version-placeholder 58..59 | Append `{version}` | preferred | 58..59 => \"\\\"v{version}\\\"\""]);
-    let fixed = applied(&text, Format::Stella, "Append `{version}`");
-    assert_eq!(fixed, text.replace("version_pattern: v", "version_pattern: \"v{version}\""));
-    assert_eq!(codes(&fixed, Format::Stella), Vec::<&str>::new());
+    assert_eq!(
+        fixed_clean(&text, Format::Stella, "Append `{version}`"),
+        text.replace("version_pattern: v", "version_pattern: \"v{version}\"")
+    );
 }
 
 #[test]
